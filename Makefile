@@ -1,0 +1,47 @@
+# Two commands do all set-up on a fresh machine with Python 3.11+ and make:
+#   make run    create .venv, install, migrate, start the agents double and the API on 127.0.0.1:8000
+#   make test   create .venv if needed, install, run the whole suite
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: run test lint format openapi openapi-check bench clean
+
+$(BIN)/python:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wisdom needs Python 3.11 or newer")'
+	$(PYTHON) -m venv $(VENV)
+
+$(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements-dev.txt
+	@touch $(STAMP)
+
+run: $(STAMP)
+	@./scripts/dev-run
+
+test: $(STAMP)
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+openapi: $(STAMP)
+	DJANGO_DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file openapi.yaml
+
+openapi-check: $(STAMP)
+	@DJANGO_DEBUG=true $(BIN)/python manage.py spectacular --validate --fail-on-warn --file .openapi.fresh.yaml
+	@if cmp -s .openapi.fresh.yaml openapi.yaml; then rm -f .openapi.fresh.yaml; echo "openapi.yaml is up to date"; \
+	else diff -u openapi.yaml .openapi.fresh.yaml | head -40; rm -f .openapi.fresh.yaml; \
+	echo "openapi.yaml is stale: run 'make openapi' and commit it"; exit 1; fi
+
+bench: $(STAMP)
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) db.sqlite3* .test-db*.sqlite3* staticfiles .pytest_cache .ruff_cache

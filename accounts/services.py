@@ -1,0 +1,85 @@
+"""Account rules: logging in, the one token response shape, refresh with rotation, creating users."""
+
+from django.conf import settings
+from django.contrib.auth import authenticate
+from django.db import IntegrityError, transaction
+from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
+from rest_framework_simplejwt.tokens import RefreshToken
+from rest_framework_simplejwt.utils import datetime_from_epoch
+
+from accounts.models import Plan, User
+from wisdom.exceptions import ApiError
+
+INVALID_CREDENTIALS = "Invalid email or password."
+INVALID_REFRESH = "Refresh token is invalid or expired."
+
+
+class AuthenticationFailed(ApiError):
+    """401 from a route that takes credentials in its body (it has no authenticator to challenge)."""
+
+    status_code = 401
+
+
+def tokens_for(*, user: User) -> dict:
+    """The one token response, used by login, refresh and invite redemption."""
+    refresh = RefreshToken.for_user(user)
+    access = refresh.access_token
+    return {
+        "access_token": str(access),
+        "refresh_token": str(refresh),
+        "token_type": "bearer",
+        "expires_in": int(access.lifetime.total_seconds()),
+    }
+
+
+def user_login(*, email: str, password: str, request=None) -> dict:
+    """Tokens for a matching active user; one message for every failure, so none leaks which."""
+    user = authenticate(request, email=email, password=password)
+    if user is None:
+        raise AuthenticationFailed(INVALID_CREDENTIALS)
+    return tokens_for(user=user)
+
+
+def tokens_refresh(*, refresh_token: str) -> dict:
+    """A new pair for a valid refresh token; the old one is blacklisted so it works only once."""
+    try:
+        refresh = RefreshToken(refresh_token)  # checks signature, expiry, type and the blacklist
+    except TokenError:
+        raise AuthenticationFailed(INVALID_REFRESH) from None
+
+    user_id = refresh.payload.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])
+    user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
+    if user is None:
+        raise AuthenticationFailed(INVALID_REFRESH)
+
+    try:
+        with transaction.atomic():
+            outstanding, _ = OutstandingToken.objects.get_or_create(
+                jti=refresh.payload["jti"],
+                defaults={"user": user, "token": str(refresh), "expires_at": datetime_from_epoch(refresh["exp"])},
+            )
+            # BlacklistedToken.token is one-to-one: of two racing refreshes, exactly one wins.
+            BlacklistedToken.objects.create(token=outstanding)
+    except IntegrityError:
+        raise AuthenticationFailed(INVALID_REFRESH) from None
+    return tokens_for(user=user)
+
+
+def user_create(
+    *,
+    email: str,
+    password: str | None,
+    first_name: str = "",
+    last_name: str = "",
+    plan: str = Plan.FREE,
+    is_staff: bool = False,
+) -> User:
+    return User.objects.create_user(
+        email=email,
+        password=password,
+        first_name=first_name,
+        last_name=last_name,
+        plan=plan,
+        is_staff=is_staff,
+    )

@@ -1,0 +1,26 @@
+"""gunicorn for wisdom: threaded workers, because most of a request's life is spent waiting on the
+agents service (a chat can take a minute) and a waiting thread costs little memory and no CPU.
+
+Sizing: WEB_CONCURRENCY processes x GUNICORN_THREADS threads = requests in flight per replica.
+Database connections are pooled per process (DATABASE_POOL_MAX_SIZE) and released while a request
+waits upstream, so PostgreSQL sees at most WEB_CONCURRENCY x DATABASE_POOL_MAX_SIZE per replica.
+"""
+
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
+worker_class = "gthread"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+threads = int(os.environ.get("GUNICORN_THREADS", "100"))
+# Above the chat time-out (INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS, 60 s), so a slow chat is answered
+# with wisdom's own 504 rather than the worker being killed.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
+backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
+accesslog = None  # wisdom writes one access line per request itself, with its request id
+errorlog = "-"
+loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
+forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
+if os.path.isdir("/dev/shm"):  # noqa: S108
+    worker_tmp_dir = "/dev/shm"  # noqa: S108  heartbeat files off a possibly slow container disk

@@ -1,0 +1,70 @@
+"""A django-environ `Env` that refuses malformed values, naming the variable."""
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+_TRUE = {"true", "on", "ok", "y", "yes", "1"}
+_FALSE = {"false", "off", "n", "no", "0", ""}
+
+
+class StrictEnv(environ.Env):
+    """Like `environ.Env`, but `DJANGO_DEBUG=maybe` or `X=abc` as an int stops start-up."""
+
+    def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
+        try:
+            return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
+        except ImproperlyConfigured:
+            raise
+        except (ValueError, TypeError, KeyError) as e:
+            raise ImproperlyConfigured(f"Setting {var} is malformed: {e}") from None
+
+    @classmethod
+    def parse_value(cls, value, cast):
+        if cast is bool and isinstance(value, str):
+            lowered = value.strip().lower()
+            if lowered not in _TRUE | _FALSE:
+                raise ValueError(f"{value!r} is not a boolean (use true or false)")
+            return lowered in _TRUE
+        return super().parse_value(value, cast)
+
+    def db_url(self, var, default=environ.Env.NOTSET, engine=None):
+        try:
+            return super().db_url(var, default=default, engine=engine)
+        except ImproperlyConfigured:
+            raise
+        except Exception as e:  # django-environ raises several types for a bad URL
+            raise ImproperlyConfigured(f"Setting {var} is malformed: {e}") from None
+
+    db = db_url
+
+    def cache_url(self, var=environ.Env.DEFAULT_CACHE_ENV, default=environ.Env.NOTSET, backend=None):
+        try:
+            return super().cache_url(var, default=default, backend=backend)
+        except ImproperlyConfigured:
+            raise
+        except Exception as e:
+            raise ImproperlyConfigured(f"Setting {var} is malformed: {e}") from None
+
+    cache = cache_url
+
+    def optional_positive_int(self, var: str, default: int | None) -> int | None:
+        """An integer >= 0; `default` when unset; None when set but empty (meaning: no limit)."""
+        raw = self.ENVIRON.get(var)
+        if raw is None:
+            return default
+        raw = raw.strip()
+        if raw == "":
+            return None
+        try:
+            value = int(raw)
+        except ValueError:
+            raise ImproperlyConfigured(f"Setting {var} is malformed: {raw!r} is not an integer") from None
+        if value < 0:
+            raise ImproperlyConfigured(f"Setting {var} must not be negative")
+        return value
+
+    def positive_number(self, var: str, default: float) -> float:
+        value = self.float(var, default=default)
+        if value <= 0:
+            raise ImproperlyConfigured(f"Setting {var} must be greater than zero")
+        return value

@@ -1,0 +1,97 @@
+"""The one place where errors become responses: every error body is {"detail": ...}."""
+
+import logging
+
+from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
+from django.core.exceptions import RequestDataTooBig
+from django.http import Http404, JsonResponse
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler as drf_exception_handler
+
+logger = logging.getLogger(__name__)
+
+
+class ApiError(Exception):
+    """A domain error with its own status, detail and optional extra body fields or headers."""
+
+    status_code: int = status.HTTP_400_BAD_REQUEST
+    default_detail: str = "The request could not be completed."
+
+    def __init__(self, detail: str | None = None, *, extra: dict | None = None, headers: dict | None = None):
+        self.detail = detail or self.default_detail
+        self.extra = extra or {}
+        self.headers = headers or {}
+        super().__init__(self.detail)
+
+
+class PayloadTooLarge(exceptions.APIException):
+    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
+    default_detail = "Request body is too large."
+    default_code = "payload_too_large"
+
+
+def exception_handler(exc: Exception, context: dict) -> Response | None:
+    if isinstance(exc, ApiError):
+        return Response({"detail": exc.detail, **exc.extra}, status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, Http404):
+        exc = exceptions.NotFound()
+    elif isinstance(exc, DjangoPermissionDenied):
+        exc = exceptions.PermissionDenied()
+    elif isinstance(exc, RequestDataTooBig):
+        exc = PayloadTooLarge()
+
+    response = drf_exception_handler(exc, context)
+    if response is None:
+        return None  # unexpected: Django's handler500 answers with a JSON 500 and logs it
+    if isinstance(exc, exceptions.ValidationError):
+        response.data = _validation_body(response.data)
+    elif isinstance(response.data, dict) and "detail" in response.data:
+        response.data = {"detail": str(response.data["detail"])}
+    return response
+
+
+def _validation_body(errors) -> dict:
+    """DRF's field errors kept under `errors`, with a one-line `detail` a person can read."""
+    if isinstance(errors, list):
+        messages = [str(m) for m in _leaves(errors)]
+        return {"detail": " ".join(messages) or "Invalid input."}
+    first_field, first_message = next(_field_leaves(errors), (None, "Invalid input."))
+    if first_field in (None, "non_field_errors"):
+        detail = str(first_message)
+    else:
+        detail = f"{first_field}: {first_message}"
+    return {"detail": detail, "errors": errors}
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _leaves(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _leaves(item)
+    else:
+        yield value
+
+
+def _field_leaves(errors: dict):
+    for field, value in errors.items():
+        for message in _leaves(value):
+            yield field, message
+
+
+def json_not_found(request, exception=None) -> JsonResponse:
+    return JsonResponse({"detail": "Not found."}, status=404)
+
+
+def json_server_error(request) -> JsonResponse:
+    return JsonResponse({"detail": "Internal server error."}, status=500)
+
+
+def json_bad_request(request, exception=None) -> JsonResponse:
+    return JsonResponse({"detail": "Bad request."}, status=400)
+
+
+def json_permission_denied(request, exception=None) -> JsonResponse:
+    return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)

@@ -1,0 +1,67 @@
+"""Log filters and the JSON formatter: request ids on every line, secrets on none."""
+
+import logging
+import re
+
+from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
+
+from wisdom import request_context
+
+# A JWT, a bearer credential, or a password/key/token field written as key=value or "key": "value".
+_JWT = re.compile(r"eyJ[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]+\.[A-Za-z0-9_\-]*")
+_BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',]+")
+_SECRET_FIELD = re.compile(
+    r"(?i)((?:password|passwd|secret|token|api[_-]?key|service[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)([^\s\"',&}]+)"
+)
+_INVITE_TOKEN_PATH = re.compile(r"^/invites/[^/]+/(preview|redeem)")
+
+
+def redact_text(text: str) -> str:
+    from django.conf import settings  # read lazily: filters are built while settings load
+
+    text = _JWT.sub("[redacted-jwt]", text)
+    text = _BEARER.sub(r"\1[redacted]", text)
+    text = _SECRET_FIELD.sub(r"\1[redacted]", text)
+    for secret in _configured_secrets(settings):
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+def _configured_secrets(settings) -> list[str]:
+    secrets = [settings.SECRET_KEY, settings.INTUNO_AGENTS_API_KEY, *settings.AGENTS_SERVICE_API_KEYS]
+    return [s for s in secrets if s and len(s) >= 6]
+
+
+def redact_path(path: str) -> str:
+    """Invite tokens are bearer secrets: keep them out of access logs."""
+    return _INVITE_TOKEN_PATH.sub(r"/invites/[token]/\1", path)
+
+
+class RequestContextFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not hasattr(record, "request_id"):
+            record.request_id = request_context.current_request_id()
+        return True
+
+
+class RedactSecretsFilter(logging.Filter):
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            message = record.getMessage()
+        except Exception:  # a malformed log call must not lose the line
+            message = str(record.msg)
+        redacted = redact_text(message)
+        if redacted != message or record.args:
+            record.msg, record.args = redacted, None
+        if record.exc_info and not record.exc_text:
+            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+            record.exc_info = None
+        return True
+
+
+class JsonFormatter(_JsonFormatter):
+    """One JSON object per line: time, level, logger, message, request_id, and any extras."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("rename_fields", {"asctime": "time", "levelname": "level", "name": "logger"})
+        super().__init__("%(asctime)s %(levelname)s %(name)s %(message)s %(request_id)s", *args, **kwargs)

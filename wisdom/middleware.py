@@ -1,0 +1,104 @@
+"""Request id, access log line, and the request body size limit."""
+
+import logging
+import time
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.utils.functional import SimpleLazyObject, empty
+
+from wisdom import request_context
+from wisdom.logging import redact_path
+
+access_logger = logging.getLogger("wisdom.access")
+
+
+class RequestContextMiddleware:
+    """Accepts or makes an X-Request-ID, echoes it, and writes one access line per request."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        started = time.perf_counter()
+        context = request_context.begin(request_context.request_id_from_header(request.headers.get("X-Request-ID")))
+        request.request_id = context.request_id
+        try:
+            response = self.get_response(request)
+            response["X-Request-ID"] = context.request_id
+            self._log(request, response, context, started)
+            return response
+        finally:
+            request_context.end()
+
+    @staticmethod
+    def _log(request: HttpRequest, response: HttpResponse, context, started: float) -> None:
+        user_id = context.user_id or _authenticated_user_id(request)
+        status = response.status_code
+        level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
+        path = redact_path(request.path)
+        access_logger.log(
+            level,
+            "%s %s %s",
+            request.method,
+            path,
+            status,
+            extra={
+                "method": request.method,
+                "path": path,
+                "status": status,
+                "duration_ms": round((time.perf_counter() - started) * 1000, 2),
+                "user_id": user_id,
+                "delegated": context.delegated,
+                "upstream_status": context.upstream_status,
+                "upstream_ms": context.upstream_ms,
+            },
+        )
+
+
+def _authenticated_user_id(request: HttpRequest) -> str | None:
+    # Django's lazy session user must not be evaluated just to log it (that would query).
+    user = request.__dict__.get("user")
+    if user is None or (isinstance(user, SimpleLazyObject) and user._wrapped is empty):
+        return None
+    pk = getattr(user, "pk", None)
+    return str(pk) if pk is not None and getattr(user, "is_authenticated", False) else None
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a declared body over REQUEST_BODY_MAX_BYTES with 413 before anything reads it."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.limit = settings.REQUEST_BODY_MAX_BYTES
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        raw_length = request.META.get("CONTENT_LENGTH") or "0"
+        try:
+            length = int(raw_length)
+        except ValueError:
+            return JsonResponse({"detail": "Content-Length header is not a number."}, status=400)
+        if length > self.limit:
+            return JsonResponse(
+                {"detail": f"Request body is too large; the limit is {self.limit} bytes."},
+                status=413,
+            )
+        return self.get_response(request)
+
+
+class TrailingSlashMiddleware:
+    """API paths have no trailing slash; one is tolerated by dropping it before URL resolution.
+
+    A rewrite, not a redirect: a redirected POST would lose its body. The admin keeps Django's slashes.
+    """
+
+    KEEP_SLASH_PREFIXES = ("/admin/", "/static/")
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        path = request.path_info
+        if len(path) > 1 and path.endswith("/") and not path.startswith(self.KEEP_SLASH_PREFIXES):
+            request.path_info = path[:-1]
+        return self.get_response(request)

@@ -1,0 +1,21 @@
+"""Test settings: the real settings module, given a test environment first."""
+
+import os
+
+os.environ.setdefault("DJANGO_DEBUG", "false")
+os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
+os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("AGENTS_SERVICE_API_KEY", "test-service-key-1,test-service-key-2")
+os.environ.setdefault("INTUNO_AGENTS_API_KEY", "test-agents-key")
+os.environ.setdefault("INTUNO_AGENTS_BASE_URL", "http://agents.invalid")
+os.environ.setdefault("THROTTLE_RATE_LOGIN", "1000/min")
+os.environ.setdefault("THROTTLE_RATE_INVITES", "1000/min")
+
+from wisdom.settings import *  # noqa: F403
+from wisdom.settings import STORAGES
+
+# Hashing at full Argon2 cost in every test costs minutes; the hasher is benchmarked separately.
+# Argon2 stays listed so tests can store hashes a live server (real settings) will accept.
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.Argon2PasswordHasher"]
+STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

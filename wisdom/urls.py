@@ -1,0 +1,25 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from wisdom import health
+
+urlpatterns = [
+    path("healthz", health.healthz, name="healthz"),
+    path("readyz", health.readyz, name="readyz"),
+    path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path("", include("personal.urls")),
+    path("", include("invites.urls")),
+    path("api/schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
+    path(
+        "api/docs",
+        SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
+        name="swagger-ui",
+    ),
+]
+
+handler400 = "wisdom.exceptions.json_bad_request"
+handler403 = "wisdom.exceptions.json_permission_denied"
+handler404 = "wisdom.exceptions.json_not_found"
+handler500 = "wisdom.exceptions.json_server_error"
