@@ -1,6 +1,7 @@
 """Log filters and the JSON formatter: request ids on every line, secrets on none."""
 
 import logging
+import logging.config
 import re
 
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
@@ -13,7 +14,14 @@ _BEARER = re.compile(r"(?i)(bearer\s+)[^\s\"',]+")
 _SECRET_FIELD = re.compile(
     r"(?i)((?:password|passwd|secret|token|api[_-]?key|service[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)([^\s\"',&}]+)"
 )
+_PASSWORD_HASH = re.compile(r"\b(argon2|pbkdf2_sha256|pbkdf2_sha1|scrypt|md5)\$[^\s\"']+")
 _INVITE_TOKEN_PATH = re.compile(r"^/invites/[^/]+/(preview|redeem)")
+
+
+def configure(config: dict) -> None:
+    """LOGGING_CONFIG: dictConfig, plus Python warnings routed into logging (one format for all lines)."""
+    logging.config.dictConfig(config)
+    logging.captureWarnings(True)
 
 
 def redact_text(text: str) -> str:
@@ -22,6 +30,7 @@ def redact_text(text: str) -> str:
     text = _JWT.sub("[redacted-jwt]", text)
     text = _BEARER.sub(r"\1[redacted]", text)
     text = _SECRET_FIELD.sub(r"\1[redacted]", text)
+    text = _PASSWORD_HASH.sub(r"\1$[redacted]", text)
     for secret in _configured_secrets(settings):
         text = text.replace(secret, "[redacted]")
     return text

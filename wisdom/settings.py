@@ -117,6 +117,7 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
 
 # --- Cache --------------------------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://wisdom")}
+CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="wisdom")
 
 # --- Authentication and passwords ---------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
@@ -243,6 +244,7 @@ if LOG_FORMAT not in ("text", "json"):
     raise ImproperlyConfigured("Setting LOG_FORMAT must be 'text' or 'json'")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 
+LOGGING_CONFIG = "wisdom.logging.configure"
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
@@ -270,5 +272,7 @@ LOGGING = {
         # the access line comes from wisdom.access; Django's own would repeat it
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # Python warnings become log records too, so with LOG_FORMAT=json every line parses.
+        "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }

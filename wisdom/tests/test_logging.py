@@ -1,0 +1,57 @@
+import json
+import logging
+
+from wisdom import request_context
+from wisdom.logging import JsonFormatter, RedactSecretsFilter, RequestContextFilter, redact_path, redact_text
+
+
+def _record(msg: str, *args) -> logging.LogRecord:
+    return logging.LogRecord("wisdom.test", logging.INFO, __file__, 1, msg, args, None)
+
+
+def test_redaction_removes_jwts_bearer_credentials_and_secret_fields():
+    jwt = "eyJhbGciOiJIUzI1NiJ9.eyJ1c2VyX2lkIjoiMSJ9.c2lnbmF0dXJl"
+    text = f'Authorization: Bearer abc.def {jwt} password=hunter2 "api_key": "k-123" token=xyz'
+
+    redacted = redact_text(text)
+
+    for secret in [jwt, "abc.def", "hunter2", "k-123", "xyz"]:
+        assert secret not in redacted
+
+
+def test_redaction_removes_configured_keys_and_password_hashes(settings):
+    settings.INTUNO_AGENTS_API_KEY = "upstream-shared-key-42"
+
+    redacted = redact_text("calling with upstream-shared-key-42 and argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$aGFzaA")
+
+    assert "upstream-shared-key-42" not in redacted
+    assert "c2FsdA" not in redacted
+
+
+def test_the_filter_redacts_formatted_arguments_too():
+    record = _record("login for %s with %s", "a@example.com", "Bearer secret-value")
+
+    RedactSecretsFilter().filter(record)
+
+    assert "secret-value" not in record.getMessage()
+    assert "a@example.com" in record.getMessage()
+
+
+def test_invite_tokens_are_masked_in_paths():
+    assert redact_path("/invites/abc123DEF/preview") == "/invites/[token]/preview"
+    assert redact_path("/invites/abc123DEF/redeem") == "/invites/[token]/redeem"
+    assert redact_path("/personal/entities/x") == "/personal/entities/x"
+
+
+def test_json_lines_carry_the_current_request_id():
+    request_context.begin("rid-42")
+    try:
+        record = _record("hello %s", "world")
+        RequestContextFilter().filter(record)
+        line = json.loads(JsonFormatter().format(record))
+    finally:
+        request_context.end()
+
+    assert line["request_id"] == "rid-42"
+    assert line["message"] == "hello world"
+    assert line["level"] == "INFO" and line["logger"] == "wisdom.test" and line["time"]
