@@ -1,0 +1,135 @@
+"""Invite rules: issuing, redeeming (the one transaction), revoking and extending."""
+
+from datetime import datetime, timedelta
+
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from accounts.models import User
+from accounts.selectors import user_email_taken
+from accounts.services import user_create
+from invites import selectors
+from invites.errors import EmailRequired, EmailTaken, InviteGone, InviteInvalid, InviteNotFound
+from invites.models import Invite, InviteRedemption, InviteStatus
+
+EXTEND_BY = timedelta(days=7)
+
+
+def invite_create(
+    *,
+    inviter: User | None = None,
+    email: str = "",
+    note: str = "",
+    max_uses: int = 1,
+    expires_at: datetime | None = None,
+    expires_in: timedelta | None = None,
+) -> Invite:
+    """A new invite; `expires_in` counts from now. Raises InviteInvalid (400) for bad input."""
+    if expires_at is not None and expires_in is not None:
+        raise InviteInvalid.from_messages({"expires_at": ["Give either an expiry time or a duration, not both."]})
+    if expires_in is not None:
+        if expires_in <= timedelta(0):
+            raise InviteInvalid.from_messages({"expires_in": ["The duration must be positive."]})
+        expires_at = timezone.now() + expires_in
+    invite = Invite(
+        inviter=inviter if isinstance(inviter, User) else None,
+        email=(email or "").strip(),
+        note=(note or "").strip(),
+        max_uses=max_uses,
+        expires_at=expires_at,
+    )
+    try:
+        invite.full_clean()
+    except DjangoValidationError as exc:
+        raise InviteInvalid.from_messages(exc.message_dict) from None
+    invite.save(force_insert=True)
+    return invite
+
+
+def invite_get_open(*, token: str) -> Invite:
+    """The invite behind a token if it can still be used: else 404 (unknown) or 410 (saying why)."""
+    invite = selectors.invite_get_by_token(token=token)
+    if invite is None:
+        raise InviteNotFound()
+    if invite.status != InviteStatus.ACTIVE:
+        raise InviteGone.for_status(invite.status)
+    return invite
+
+
+def invite_redeem(*, token: str, password: str, first_name: str, last_name: str = "", email: str = "") -> User:
+    """A new account from one use of the invite; the use and the account exist together or not at all."""
+    invite = invite_get_open(token=token)
+
+    email = (email or invite.email).strip()
+    if not email:
+        raise EmailRequired()
+    # Checked before a use is taken, so a refused attempt costs nothing.
+    if user_email_taken(email=email):
+        raise EmailTaken()
+    _validate_new_password(password=password, email=email, first_name=first_name, last_name=last_name)
+    # Hashing is slow on purpose; done outside the transaction, which holds the invite's row lock.
+    password_hash = make_password(password)
+
+    try:
+        with transaction.atomic():
+            if not _take_one_use(invite=invite):
+                raise InviteGone.for_status(_current_status(invite=invite))
+            user = user_create(email=email, password=None, first_name=first_name, last_name=last_name)
+            user.password = password_hash
+            user.save(update_fields=["password"])
+            InviteRedemption.objects.create(invite=invite, user=user, email=user.email)
+    except IntegrityError:
+        # The Lower(email) unique constraint: someone signed up with this email meanwhile.
+        if user_email_taken(email=email):
+            raise EmailTaken() from None
+        raise
+    return user
+
+
+def invite_revoke(*, invite: Invite) -> Invite:
+    """Stops the invite at once; idempotent, the first revocation time is kept."""
+    Invite.objects.filter(pk=invite.pk, revoked_at__isnull=True).update(revoked_at=timezone.now())
+    invite.refresh_from_db(fields=["revoked_at"])
+    return invite
+
+
+def invite_revoke_by_id(*, invite_id) -> Invite:
+    invite = selectors.invite_get(invite_id=invite_id)
+    if invite is None:
+        raise InviteNotFound()
+    return invite_revoke(invite=invite)
+
+
+def invite_extend(*, invite: Invite, by: timedelta = EXTEND_BY) -> Invite:
+    """Pushes the expiry out by `by`, counted from now when it has already passed. Never-expiring stays so."""
+    with transaction.atomic():
+        locked = Invite.objects.select_for_update().get(pk=invite.pk)
+        if locked.expires_at is not None:
+            locked.expires_at = max(locked.expires_at, timezone.now()) + by
+            locked.save(update_fields=["expires_at"])
+    invite.expires_at = locked.expires_at
+    return invite
+
+
+def _take_one_use(*, invite: Invite) -> bool:
+    """The conditional UPDATE: on PostgreSQL concurrent takers queue on the row and re-check the condition."""
+    return Invite.objects.redeemable().filter(pk=invite.pk).update(use_count=F("use_count") + 1) == 1
+
+
+def _current_status(*, invite: Invite) -> str:
+    invite.refresh_from_db(fields=["use_count", "max_uses", "expires_at", "revoked_at"])
+    status = invite.status
+    # Only reachable if the invite changed back between the update and this read; report it as used.
+    return InviteStatus.USED_UP if status == InviteStatus.ACTIVE else status
+
+
+def _validate_new_password(*, password: str, email: str, first_name: str, last_name: str) -> None:
+    unsaved = User(email=email, first_name=first_name, last_name=last_name)
+    try:
+        validate_password(password, user=unsaved)
+    except DjangoValidationError as exc:
+        raise InviteInvalid.from_messages({"password": list(exc.messages)}) from None
