@@ -1,0 +1,74 @@
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from invites import services
+from invites.errors import InviteInvalid
+from invites.models import Invite
+from invites.tests.factories import InviteFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def test_extend_pushes_a_future_expiry_out_by_seven_days():
+    expires_at = timezone.now() + timedelta(days=1)
+    invite = InviteFactory(expires_at=expires_at)
+
+    services.invite_extend(invite=invite)
+
+    assert Invite.objects.get(pk=invite.pk).expires_at == expires_at + timedelta(days=7)
+
+
+def test_extend_of_an_expired_invite_counts_from_now_and_reopens_it():
+    invite = InviteFactory(expires_at=timezone.now() - timedelta(days=30))
+
+    services.invite_extend(invite=invite)
+
+    invite.refresh_from_db()
+    assert invite.status == "active"
+    assert abs(invite.expires_at - (timezone.now() + timedelta(days=7))) < timedelta(minutes=1)
+
+
+def test_extend_leaves_an_invite_that_never_expires_alone():
+    invite = InviteFactory(expires_at=None)
+
+    services.invite_extend(invite=invite)
+
+    assert Invite.objects.get(pk=invite.pk).expires_at is None
+
+
+def test_extend_does_not_undo_a_revocation():
+    invite = InviteFactory(revoked=True)
+
+    services.invite_extend(invite=invite)
+
+    assert Invite.objects.get(pk=invite.pk).status == "revoked"
+
+
+def test_revoke_stops_the_invite_and_keeps_it():
+    invite = InviteFactory()
+
+    services.invite_revoke(invite=invite)
+
+    assert Invite.objects.get(pk=invite.pk).status == "revoked"
+
+
+def test_create_refuses_both_an_expiry_and_a_duration_and_saves_nothing():
+    with pytest.raises(InviteInvalid) as caught:
+        services.invite_create(expires_at=timezone.now() + timedelta(days=1), expires_in=timedelta(days=1))
+
+    assert caught.value.status_code == 400
+    assert not Invite.objects.exists()
+
+
+def test_create_refuses_a_duration_that_is_not_positive():
+    with pytest.raises(InviteInvalid):
+        services.invite_create(expires_in=timedelta(0))
+    assert not Invite.objects.exists()
+
+
+def test_create_strips_email_and_note():
+    invite = services.invite_create(email="  a@example.com ", note="  hi  ")
+
+    assert (invite.email, invite.note) == ("a@example.com", "hi")
