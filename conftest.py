@@ -80,3 +80,45 @@ def make_live_user(transactional_db):
         return user
 
     return make
+
+
+# --- personal: the agents double (a real subprocess over HTTP) and wisdom pointed at it ---------------
+AGENTS_API_KEY = "test-agents-key"
+
+
+@pytest.fixture(scope="session")
+def agents_double_session(tmp_path_factory):
+    """One `python -m personal.double` for the session, on a free port; see personal/double/process.py."""
+    from personal.double.process import running_double
+
+    log_path = tmp_path_factory.mktemp("agents-double") / "double.log"
+    with running_double(api_key=AGENTS_API_KEY, log_path=log_path) as double:
+        yield double
+
+
+@pytest.fixture
+def agents_double(agents_double_session, settings):
+    """The double, emptied (entities, recorded requests, switches, counters); in-process wisdom calls it."""
+    agents_double_session.reset()
+    settings.INTUNO_AGENTS_BASE_URL = agents_double_session.url
+    settings.INTUNO_AGENTS_API_KEY = AGENTS_API_KEY
+    return agents_double_session
+
+
+@pytest.fixture(scope="session")
+def wisdom_agents_live(django_db_setup, django_db_blocker, live_tmp, agents_double_session):
+    """gunicorn (2 workers x 8 threads) on the test database, calling the session's double."""
+    from tests.live import wisdom_server
+
+    with (
+        django_db_blocker.unblock(),
+        wisdom_server(
+            live_tmp,
+            workers=2,
+            threads=8,
+            INTUNO_AGENTS_BASE_URL=agents_double_session.url,
+            INTUNO_AGENTS_API_KEY=AGENTS_API_KEY,
+            LOG_FORMAT="json",
+        ) as server,
+    ):
+        yield server

@@ -9,6 +9,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from personal import errors as agents
+
 logger = logging.getLogger(__name__)
 
 
@@ -34,6 +36,8 @@ class PayloadTooLarge(exceptions.APIException):
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     if isinstance(exc, ApiError):
         return Response({"detail": exc.detail, **exc.extra}, status=exc.status_code, headers=exc.headers)
+    if isinstance(exc, agents.AgentsError):
+        return _agents_response(exc)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):
@@ -49,6 +53,36 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": str(response.data["detail"])}
     return response
+
+
+# --- The agents service (personal/client.py raises; this is the only place that decides the answer) ---
+AGENTS_PASSED_THROUGH_DETAILS = {
+    400: "The agents service refused the request.",
+    403: "You do not have permission to perform this action.",
+    404: "Not found.",
+    409: "The request conflicts with the entity's current state.",
+    422: "The agents service could not process the request.",
+}
+AGENTS_RATE_LIMITED = "Too many requests; try again later."
+AGENTS_BAD_CREDENTIALS = "The agents service rejected this server's credentials"
+AGENTS_FAILED = "The agents service failed; try again later."
+AGENTS_UNREACHABLE = "The agents service is unreachable."
+AGENTS_TIMEOUT = "The agents service did not answer in time."
+
+
+def _agents_response(exc: agents.AgentsError) -> Response:
+    if isinstance(exc, agents.AgentsRefused):
+        return Response({"detail": exc.detail or AGENTS_PASSED_THROUGH_DETAILS[exc.status]}, status=exc.status)
+    if isinstance(exc, agents.AgentsRateLimited):
+        headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
+        return Response({"detail": exc.detail or AGENTS_RATE_LIMITED}, status=429, headers=headers)
+    if isinstance(exc, agents.AgentsTimeout):
+        return Response({"detail": AGENTS_TIMEOUT}, status=status.HTTP_504_GATEWAY_TIMEOUT)
+    if isinstance(exc, agents.AgentsUnreachable):
+        return Response({"detail": AGENTS_UNREACHABLE}, status=status.HTTP_502_BAD_GATEWAY)
+    if isinstance(exc, agents.AgentsCredentialsRejected):
+        return Response({"detail": AGENTS_BAD_CREDENTIALS}, status=status.HTTP_502_BAD_GATEWAY)
+    return Response({"detail": AGENTS_FAILED}, status=status.HTTP_502_BAD_GATEWAY)
 
 
 def _validation_body(errors) -> dict:

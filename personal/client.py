@@ -1,0 +1,299 @@
+"""The agents service's contract: paths, headers, time-outs, and typed errors for everything that goes wrong.
+
+One AgentsClient per process over one requests.Session, so calls reuse pooled keep-alive connections.
+"""
+
+import json
+import logging
+import re
+import threading
+import time
+import uuid
+from http.cookiejar import DefaultCookiePolicy
+from typing import Any
+from urllib.parse import quote
+
+import requests
+from django.conf import settings
+from django.core.signals import setting_changed
+from django.dispatch import receiver
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ProtocolError
+
+from personal.errors import (
+    AgentsCredentialsRejected,
+    AgentsError,
+    AgentsFailed,
+    AgentsRateLimited,
+    AgentsRefused,
+    AgentsTimeout,
+    AgentsUnreachable,
+)
+from wisdom import request_context
+
+logger = logging.getLogger(__name__)
+
+PASSED_THROUGH_STATUSES = frozenset({400, 403, 404, 409, 422})
+IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
+LOGGED_BODY_CHARS = 500
+DETAIL_MAX_CHARS = 1000
+_RETRY_AFTER = re.compile(r"^[A-Za-z0-9 ,:+\-]{1,64}$")  # delta-seconds or an HTTP-date, nothing else
+
+
+def entity_path(name: str, *rest: str) -> str:
+    """The one place a name becomes part of an upstream URL: always exactly one encoded segment."""
+    return "/".join(["/entities", quote(name, safe=""), *rest])
+
+
+class AgentsClient:
+    """Thread-safe: the session is only read after construction; its adapter's pool is thread-safe."""
+
+    def __init__(
+        self,
+        *,
+        base_url: str,
+        api_key: str,
+        timeout: float,
+        chat_timeout: float,
+        connect_timeout: float,
+        pool_size: int,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self.chat_timeout = chat_timeout
+        self.connect_timeout = connect_timeout
+        self.session = requests.Session()
+        self.session.trust_env = False  # no proxies or .netrc credentials from the environment
+        # never store a cookie upstream sets: it would travel with the next user's call
+        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
+        self.session.headers.update({"X-API-Key": api_key, "Accept": "application/json", "User-Agent": "wisdom"})
+        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
+        self.session.mount("http://", adapter)
+        self.session.mount("https://", adapter)
+
+    @classmethod
+    def from_settings(cls) -> "AgentsClient":
+        return cls(
+            base_url=settings.INTUNO_AGENTS_BASE_URL,
+            api_key=settings.INTUNO_AGENTS_API_KEY,
+            timeout=settings.INTUNO_AGENTS_TIMEOUT_SECONDS,
+            chat_timeout=settings.INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS,
+            connect_timeout=settings.INTUNO_AGENTS_CONNECT_TIMEOUT_SECONDS,
+            pool_size=settings.INTUNO_AGENTS_POOL_SIZE,
+        )
+
+    def close(self) -> None:
+        self.session.close()
+
+    # --- the contract ---------------------------------------------------------------------
+
+    def entity_list(self, *, user_id: uuid.UUID) -> list[dict]:
+        return _objects(self._call("GET", "/entities", user_id=user_id))
+
+    def entity_get(self, *, user_id: uuid.UUID, name: str) -> dict:
+        return _object(self._call("GET", entity_path(name), user_id=user_id))
+
+    def entity_create(self, *, user_id: uuid.UUID, data: dict) -> dict:
+        return _object(self._call("POST", "/entities", user_id=user_id, body=data))
+
+    def entity_update(self, *, user_id: uuid.UUID, name: str, data: dict) -> dict:
+        return _object(self._call("PATCH", entity_path(name), user_id=user_id, body=data))
+
+    def entity_delete(self, *, user_id: uuid.UUID, name: str) -> None:
+        self._call("DELETE", entity_path(name), user_id=user_id, expect_body=False)
+
+    def entity_pause(self, *, user_id: uuid.UUID, name: str) -> dict:
+        return _object(self._call("POST", entity_path(name, "pause"), user_id=user_id))
+
+    def entity_resume(self, *, user_id: uuid.UUID, name: str) -> dict:
+        return _object(self._call("POST", entity_path(name, "resume"), user_id=user_id))
+
+    def message_send(self, *, user_id: uuid.UUID, name: str, content: str) -> dict:
+        reply = _object(
+            self._call(
+                "POST",
+                entity_path(name, "chat"),
+                user_id=user_id,
+                body={"content": content},
+                read_timeout=self.chat_timeout,
+            )
+        )
+        if not isinstance(reply.get("message_id"), str | int) or not isinstance(reply.get("reply"), str):
+            raise AgentsFailed("chat answer lacks message_id or reply")
+        return reply
+
+    def message_list(self, *, user_id: uuid.UUID, name: str, limit: int, before: str | None = None) -> list[dict]:
+        params: dict[str, Any] = {"limit": limit}
+        if before is not None:
+            params["before"] = before
+        return _objects(self._call("GET", entity_path(name, "chat"), user_id=user_id, params=params))
+
+    # --- one call -------------------------------------------------------------------------
+
+    def _call(
+        self,
+        method: str,
+        path: str,
+        *,
+        user_id: uuid.UUID,
+        body: dict | None = None,
+        params: dict | None = None,
+        read_timeout: float | None = None,
+        expect_body: bool = True,
+    ) -> Any:
+        request_id = request_context.current_request_id()
+        if request_id == "-":
+            request_id = uuid.uuid4().hex  # called outside a request (a shell, a command)
+        headers = {"X-User-Id": str(user_id), "X-Request-ID": request_id}
+        data = None
+        if body is not None:
+            headers["Content-Type"] = "application/json"
+            data = json.dumps(body, ensure_ascii=False).encode()
+        timeout = (self.connect_timeout, read_timeout or self.timeout)
+
+        started = time.perf_counter()
+        try:
+            response = self._send(method, path, headers=headers, data=data, params=params, timeout=timeout)
+        except AgentsError:
+            _record_timing(started, None)
+            raise
+        _record_timing(started, response.status_code)
+        return self._interpret(method, path, response, request_id=request_id, expect_body=expect_body)
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+        url = self.base_url + path
+        # Only an idempotent call is retried, once, and only when a pooled connection turned out dead.
+        attempts = 2 if method in IDEMPOTENT_METHODS else 1
+        for attempt in range(1, attempts + 1):
+            try:
+                return self.session.request(method, url, allow_redirects=False, **kwargs)
+            except requests.Timeout as e:
+                logger.error("agents service did not answer %s %s in time: %s", method, path, type(e).__name__)
+                raise AgentsTimeout(f"{method} {path}: {type(e).__name__}") from e
+            except requests.ConnectionError as e:
+                if attempt < attempts and _is_dropped_connection(e):
+                    logger.info("agents service dropped a pooled connection; retrying %s %s once", method, path)
+                    continue
+                logger.error("agents service unreachable on %s %s: %s", method, path, type(e).__name__)
+                raise AgentsUnreachable(f"{method} {path}: {type(e).__name__}") from e
+            except requests.RequestException as e:
+                logger.error("agents service broke off %s %s: %s", method, path, type(e).__name__)
+                raise AgentsFailed(f"{method} {path}: {type(e).__name__}") from e
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _interpret(
+        self, method: str, path: str, response: requests.Response, *, request_id: str, expect_body: bool
+    ) -> Any:
+        status = response.status_code
+        if 200 <= status < 300:
+            if not expect_body:
+                return None
+            try:
+                return response.json()
+            except ValueError as e:
+                _log_failure(method, path, response, request_id, "success without a JSON body")
+                raise AgentsFailed(f"{method} {path}: {status} without JSON") from e
+        if status in PASSED_THROUGH_STATUSES:
+            raise AgentsRefused(status, _detail(response))
+        if status == 429:
+            raise AgentsRateLimited(_detail(response), _retry_after(response))
+        if status == 401:
+            logger.error(
+                "agents service rejected this server's credentials (401) on %s %s [request %s]: "
+                "check INTUNO_AGENTS_API_KEY",
+                method,
+                path,
+                request_id,
+            )
+            raise AgentsCredentialsRejected(f"{method} {path}: 401")
+        _log_failure(method, path, response, request_id, "unexpected status")
+        raise AgentsFailed(f"{method} {path}: {status}")
+
+
+def _is_dropped_connection(error: requests.ConnectionError) -> bool:
+    """True when the server closed a (pooled) connection under us, as opposed to refusing a new one."""
+    cause = error.args[0] if error.args else None
+    return isinstance(cause, ProtocolError) or isinstance(error.__context__, ProtocolError)
+
+
+def _record_timing(started: float, status: int | None) -> None:
+    """For the access line: the last upstream status, and the time spent upstream summed over the request."""
+    context = request_context.current()
+    if context is None:
+        return
+    elapsed = (time.perf_counter() - started) * 1000
+    context.upstream_ms = round((context.upstream_ms or 0) + elapsed, 2)
+    if status is not None:
+        context.upstream_status = status
+
+
+def _object(payload: Any) -> dict:
+    if not isinstance(payload, dict):
+        raise AgentsFailed(f"expected a JSON object, got {type(payload).__name__}")
+    return payload
+
+
+def _objects(payload: Any) -> list[dict]:
+    if not isinstance(payload, list) or not all(isinstance(item, dict) for item in payload):
+        raise AgentsFailed("expected a JSON array of objects")
+    return payload
+
+
+def _detail(response: requests.Response) -> str | None:
+    """Upstream's `detail` when its body is JSON carrying one (a string, or a list of messages)."""
+    try:
+        payload = response.json()
+    except ValueError:
+        return None
+    detail = payload.get("detail") if isinstance(payload, dict) else None
+    if isinstance(detail, list):
+        messages = [str(item.get("msg", "")) if isinstance(item, dict) else str(item) for item in detail]
+        detail = "; ".join(m for m in messages if m)
+    if not isinstance(detail, str) or not detail.strip():
+        return None
+    return detail[:DETAIL_MAX_CHARS]
+
+
+def _retry_after(response: requests.Response) -> str | None:
+    value = response.headers.get("Retry-After", "").strip()
+    return value if _RETRY_AFTER.match(value) else None
+
+
+def _log_failure(method: str, path: str, response: requests.Response, request_id: str, reason: str) -> None:
+    body = response.content[:LOGGED_BODY_CHARS].decode("utf-8", errors="replace")
+    logger.error(
+        "agents service failed: %s on %s %s answered %s [request %s]; body: %r",
+        reason,
+        method,
+        path,
+        response.status_code,
+        request_id,
+        body,
+    )
+
+
+_client: AgentsClient | None = None
+_client_lock = threading.Lock()
+
+
+def agents_client() -> AgentsClient:
+    """The process's one client, built on first use (after gunicorn forks, so no socket is shared)."""
+    global _client
+    client = _client
+    if client is None:
+        with _client_lock:
+            if _client is None:
+                _client = AgentsClient.from_settings()
+            client = _client
+    return client
+
+
+@receiver(setting_changed)
+def _rebuild_on_settings_change(*, setting: str, **kwargs: Any) -> None:
+    # Tests point the client at a double with override_settings; the next call builds a fresh one.
+    global _client
+    if setting.startswith("INTUNO_AGENTS_"):
+        with _client_lock:
+            if _client is not None:
+                _client.close()
+            _client = None

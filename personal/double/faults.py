@@ -1,0 +1,92 @@
+"""The double's switches: added latency and one fault at a time, flipped by CLI flags or POST /__control."""
+
+import re
+import threading
+from dataclasses import asdict, dataclass, field
+
+FAULTS = ("down", "hang", "reset_mid_body", "non_json", "unauthorized", "status")
+
+
+@dataclass
+class Switches:
+    latency_ms: int = 0
+    latency_match: str = ""  # a regex searched in "METHOD /path"; empty matches every call
+    fault: str | None = None  # one of FAULTS
+    fault_match: str = ""
+    fault_times: int | None = None  # apply to this many matching calls, then clear; None = until cleared
+    fault_status: int = 500  # for fault "status"
+    fault_body: str = '{"detail": "Traceback (most recent call last): internal secret db=agents-prod"}'
+    fault_content_type: str = "application/json"
+    fault_headers: dict = field(default_factory=dict)
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+
+class SwitchBoard:
+    """The current switches, shared by every handler thread."""
+
+    def __init__(self, initial: Switches | None = None):
+        self._lock = threading.Lock()
+        self._switches = initial or Switches()
+        self._generation = 0  # bumped by every change from outside, so a hanging call can end
+        self._changed = threading.Condition(self._lock)
+
+    def snapshot(self) -> dict:
+        with self._lock:
+            return self._switches.as_dict()
+
+    def update(self, values: dict) -> dict:
+        known = set(Switches().as_dict())
+        unknown = sorted(set(values) - known)
+        if unknown:
+            raise ValueError(f"unknown switch {unknown[0]!r}; known: {sorted(known)}")
+        fault = values.get("fault")
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}; known: {list(FAULTS)}")
+        for pattern in ("latency_match", "fault_match"):
+            if pattern in values:
+                re.compile(values[pattern])
+        with self._lock:
+            merged = {**self._switches.as_dict(), **values}
+            self._switches = Switches(**merged)
+            self._generation += 1
+            self._changed.notify_all()
+            return self._switches.as_dict()
+
+    def clear(self) -> dict:
+        with self._lock:
+            self._switches = Switches()
+            self._generation += 1
+            self._changed.notify_all()
+            return self._switches.as_dict()
+
+    def latency_for(self, call: str) -> float:
+        with self._lock:
+            s = self._switches
+            if s.latency_ms > 0 and re.search(s.latency_match, call):
+                return s.latency_ms / 1000
+            return 0.0
+
+    def take_fault(self, call: str) -> Switches | None:
+        """The fault to apply to this call, if any, counting it against fault_times."""
+        with self._lock:
+            s = self._switches
+            if s.fault is None or not re.search(s.fault_match, call):
+                return None
+            applied = Switches(**s.as_dict())
+            if s.fault_times is not None:
+                s.fault_times -= 1
+                if s.fault_times <= 0:
+                    s.fault = None
+                    s.fault_times = None
+            return applied
+
+    def generation(self) -> int:
+        with self._lock:
+            return self._generation
+
+    def wait_for_change(self, generation: int, timeout: float) -> None:
+        """Blocks until the switches change (or timeout): a hang lasts until a test moves on."""
+        with self._lock:
+            self._changed.wait_for(lambda: self._generation != generation, timeout=timeout)

@@ -1,0 +1,320 @@
+"""The agents double over HTTP/1.1 keep-alive: the agents API, plus /__* control routes for tests.
+
+Agents API (X-API-Key and X-User-Id required):
+    GET/POST /entities, GET/PATCH/DELETE /entities/{name}, POST /entities/{name}/pause|resume,
+    POST /entities/{name}/chat {"content"}, GET /entities/{name}/chat?limit=&before=
+Control (no key; a test double only ever listens on a private address):
+    GET /__health, GET|POST|DELETE /__control (switches), GET|DELETE /__requests (what was received),
+    GET /__stats (connections, requests, in flight), GET /__entities (everything held), POST /__reset (all of it)
+"""
+
+import collections
+import hmac
+import json
+import logging
+import socket
+import struct
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, unquote
+
+from personal.double.faults import SwitchBoard, Switches
+from personal.double.store import ContractError, Store
+
+logger = logging.getLogger("personal.double")
+
+HANG_SECONDS = 300
+
+
+class Stats:
+    def __init__(self):
+        self._lock = threading.Lock()
+        self.connections = 0  # TCP connections that carried at least one agents API call
+        self.requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
+
+    def reset(self) -> None:
+        """Counters start again; calls still in flight keep counting themselves out."""
+        with self._lock:
+            self.connections = 0
+            self.requests = 0
+            self.max_in_flight = self.in_flight
+
+    def connection(self) -> None:
+        with self._lock:
+            self.connections += 1
+
+    def begin(self) -> None:
+        with self._lock:
+            self.requests += 1
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def end(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
+
+    def as_dict(self) -> dict:
+        with self._lock:
+            return {
+                "connections": self.connections,
+                "requests": self.requests,
+                "in_flight": self.in_flight,
+                "max_in_flight": self.max_in_flight,
+            }
+
+
+class DoubleServer(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def __init__(self, address: tuple, *, api_key: str, switches: Switches | None = None, record_limit: int = 10_000):
+        self.api_key = api_key
+        self.store = Store()
+        self.board = SwitchBoard(switches)
+        self.stats = Stats()
+        self.received: collections.deque = collections.deque(maxlen=record_limit)
+        self.received_lock = threading.Lock()
+        super().__init__(address, Handler)
+
+    def reset(self) -> None:
+        self.store.reset()
+        self.board.clear()
+        self.stats.reset()
+        with self.received_lock:
+            self.received.clear()
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, so a client's connection pool is really exercised
+    server: DoubleServer
+    server_version = "agents-double/1"
+
+    def setup(self) -> None:
+        super().setup()
+        self._counted = False
+
+    def log_message(self, format: str, *args) -> None:
+        logger.debug("%s " + format, self.address_string(), *args)
+
+    def do_GET(self) -> None:
+        self._handle()
+
+    def do_POST(self) -> None:
+        self._handle()
+
+    def do_PATCH(self) -> None:
+        self._handle()
+
+    def do_DELETE(self) -> None:
+        self._handle()
+
+    def do_PUT(self) -> None:
+        self._handle()
+
+    # --- one request ----------------------------------------------------------------------
+
+    def _handle(self) -> None:
+        path, _, query = self.path.partition("?")
+        if self.headers.get("Transfer-Encoding"):
+            self._json(411, {"detail": "Content-Length required"}, close=True)
+            return
+        body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+        if path.startswith("/__"):
+            self._control(path, body)
+            return
+        if not self._counted:
+            self._counted = True
+            self.server.stats.connection()
+        self._record(body)
+        self.server.stats.begin()
+        try:
+            call = f"{self.command} {path}"
+            delay = self.server.board.latency_for(call)
+            if delay:
+                time.sleep(delay)
+            generation = self.server.board.generation()
+            fault = self.server.board.take_fault(call)
+            if fault is not None:
+                self._fault(fault, generation)
+                return
+            self._agents(path, query, body)
+        finally:
+            self.server.stats.end()
+
+    def _record(self, body: bytes) -> None:
+        entry = {
+            "method": self.command,
+            "path": self.path,
+            "headers": {k: v for k, v in self.headers.items()},
+            "body": body.decode("utf-8", errors="replace"),
+        }
+        with self.server.received_lock:
+            self.server.received.append(entry)
+
+    # --- the agents API -------------------------------------------------------------------
+
+    def _agents(self, path: str, query: str, body: bytes) -> None:
+        if not hmac.compare_digest(self.headers.get("X-API-Key", "").encode(), self.server.api_key.encode()):
+            self._json(401, {"detail": "Invalid API key"})
+            return
+        owner = self.headers.get("X-User-Id", "").strip()
+        if not owner:
+            self._json(400, {"detail": "X-User-Id header is required"})
+            return
+        segments = [unquote(s) for s in path.split("/")[1:]]
+        try:
+            status, payload = self._route(owner, segments, parse_qs(query), body)
+        except ContractError as e:
+            status, payload = e.status, {"detail": e.detail}
+        self._json(status, payload)
+
+    def _route(self, owner: str, segments: list[str], query: dict, body: bytes) -> tuple[int, object]:
+        store, method = self.server.store, self.command
+        if segments[0] != "entities" or len(segments) > 3 or (len(segments) > 1 and not segments[1]):
+            raise ContractError(404, "Not Found")
+        if len(segments) == 1:
+            if method == "GET":
+                return 200, store.owned_by(owner)
+            if method == "POST":
+                return 201, store.create(owner, _json_object(body))
+        elif len(segments) == 2:
+            name = segments[1]
+            if method == "GET":
+                return 200, store.get(owner, name)
+            if method == "PATCH":
+                return 200, store.update(owner, name, _json_object(body))
+            if method == "DELETE":
+                store.delete(owner, name)
+                return 204, None
+        else:
+            name, verb = segments[1], segments[2]
+            if verb in ("pause", "resume") and method == "POST":
+                return 200, store.set_status(owner, name, "paused" if verb == "pause" else "active")
+            if verb == "chat" and method == "POST":
+                return 201, store.chat(owner, name, _json_object(body))
+            if verb == "chat" and method == "GET":
+                return 200, store.history(owner, name, _first(query, "limit"), _first(query, "before"))
+            if verb not in ("pause", "resume", "chat"):
+                raise ContractError(404, "Not Found")
+        raise ContractError(405, "Method Not Allowed")
+
+    # --- faults ---------------------------------------------------------------------------
+
+    def _fault(self, switches: Switches, generation: int) -> None:
+        kind = switches.fault
+        if kind == "down":
+            self._reset_connection()
+        elif kind == "hang":
+            self.server.board.wait_for_change(generation, HANG_SECONDS)
+            self._reset_connection()
+        elif kind == "reset_mid_body":
+            self.send_response(200)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", "4096")
+            self.end_headers()
+            self.wfile.write(b'{"name": "half')
+            self.wfile.flush()
+            self._reset_connection()
+        elif kind == "non_json":
+            self._raw(200, b"<html><body>Welcome to nginx!</body></html>", "text/html")
+        elif kind == "unauthorized":
+            self._json(401, {"detail": "Invalid API key"})
+        else:
+            self._raw(
+                switches.fault_status,
+                switches.fault_body.encode(),
+                switches.fault_content_type,
+                headers=switches.fault_headers,
+            )
+
+    def _reset_connection(self) -> None:
+        """An abortive close (RST), as when a process dies or a proxy gives up."""
+        self.close_connection = True
+        try:
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.connection.close()
+        except OSError:
+            pass
+
+    # --- control --------------------------------------------------------------------------
+
+    def _control(self, path: str, body: bytes) -> None:
+        server, method = self.server, self.command
+        if path == "/__health" and method == "GET":
+            self._json(200, {"status": "ok"})
+        elif path == "/__control" and method == "GET":
+            self._json(200, server.board.snapshot())
+        elif path == "/__control" and method == "POST":
+            try:
+                self._json(200, server.board.update(_json_object(body)))
+            except (ContractError, ValueError, TypeError) as e:
+                self._json(400, {"detail": str(e)})
+        elif path == "/__control" and method == "DELETE":
+            self._json(200, server.board.clear())
+        elif path == "/__requests" and method == "GET":
+            with server.received_lock:
+                self._json(200, list(server.received))
+        elif path == "/__requests" and method == "DELETE":
+            with server.received_lock:
+                server.received.clear()
+            self._json(200, [])
+        elif path == "/__stats" and method == "GET":
+            self._json(200, server.stats.as_dict())
+        elif path == "/__entities" and method == "GET":
+            self._json(200, server.store.dump())
+        elif path == "/__reset" and method == "POST":
+            server.reset()
+            self._json(200, {"status": "reset"})
+        else:
+            self._json(404, {"detail": "Not Found"})
+
+    # --- writing --------------------------------------------------------------------------
+
+    def _json(self, status: int, payload: object, *, close: bool = False) -> None:
+        if status == 204:
+            self.send_response(204)
+            self.end_headers()
+            return
+        self._raw(status, json.dumps(payload).encode(), "application/json", close=close)
+
+    def _raw(self, status: int, data: bytes, content_type: str, *, headers: dict | None = None, close=False) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", content_type)
+        self.send_header("Content-Length", str(len(data)))
+        for key, value in (headers or {}).items():
+            self.send_header(key, str(value))
+        if close:
+            self.send_header("Connection", "close")
+            self.close_connection = True
+        self.end_headers()
+        self.wfile.write(data)
+
+
+def _json_object(body: bytes) -> dict:
+    try:
+        payload = json.loads(body or b"null")
+    except ValueError:
+        raise ContractError(422, "Body is not valid JSON") from None
+    if not isinstance(payload, dict):
+        raise ContractError(422, "Body must be a JSON object")
+    return payload
+
+
+def _first(query: dict, key: str) -> str | None:
+    values = query.get(key)
+    return values[0] if values else None
+
+
+def make_server(host: str, port: int, *, api_key: str, switches: Switches | None = None) -> DoubleServer:
+    return DoubleServer((host, port), api_key=api_key, switches=switches)
+
+
+def serve_in_thread(server: DoubleServer) -> threading.Thread:
+    """For code that wants the double in-process (a benchmark's own harness, an interactive shell)."""
+    thread = threading.Thread(target=server.serve_forever, name="agents-double", daemon=True)
+    thread.start()
+    return thread

@@ -1,0 +1,85 @@
+"""OpenAPI pieces of the personal routes: the name parameter, the upstream error responses, examples."""
+
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+
+from accounts.serializers import ErrorSerializer
+from personal.serializers import QuotaErrorSerializer
+from wisdom import openapi
+
+TAGS = ["personal"]
+
+NAME = OpenApiParameter(
+    "name",
+    OpenApiTypes.STR,
+    OpenApiParameter.PATH,
+    description="The entity's name: 1 to 255 characters, no '/', '\\' or control characters, not '.' or '..'.",
+)
+
+OWNER = "6f1c2b9e-4d3a-4b8e-9a51-0c2f7d9e1a34"
+ENTITY_EXAMPLE = {
+    "name": "ada",
+    "display_name": "Ada",
+    "description": "Remembers my reading list.",
+    "status": "active",
+    "owner_user_id": OWNER,
+    "created_at": "2026-01-05T09:30:00Z",
+    "updated_at": "2026-01-05T09:30:00Z",
+}
+PAUSED_EXAMPLE = {**ENTITY_EXAMPLE, "status": "paused", "updated_at": "2026-01-06T10:00:00Z"}
+MESSAGES_EXAMPLE = [
+    {"id": "m000000000041", "role": "user", "content": "What's next on my list?", "created_at": "2026-01-06T10:00:00Z"},
+    {"id": "m000000000042", "role": "assistant", "content": "Middlemarch.", "created_at": "2026-01-06T10:00:01Z"},
+]
+
+BAD_REQUEST = openapi.BAD_REQUEST
+UNAUTHENTICATED = openapi.UNAUTHENTICATED
+FORBIDDEN = openapi.error("The entity belongs to another user.", "You do not have permission to perform this action.")
+NOT_FOUND = openapi.error("No entity of that name.", "Entity not found.")
+CONFLICT = openapi.error("Conflicts with the entity's state, or the name is taken.", "An entity named 'ada' exists.")
+UNPROCESSABLE = openapi.error("The agents service refused the body.", "display_name: must be a string")
+RATE_LIMITED = OpenApiResponse(
+    QuotaErrorSerializer,
+    description="The plan's entity quota is reached (with `code`, `plan`, `limit`), or the agents service is "
+    "rate-limiting (with a Retry-After header).",
+    examples=[
+        OpenApiExample(
+            "Entity quota reached",
+            value={
+                "detail": "Entity limit reached for the free plan (1).",
+                "code": "entity_quota_exceeded",
+                "plan": "free",
+                "limit": 1,
+            },
+        ),
+        OpenApiExample("Upstream rate limit", value={"detail": "Too many requests; try again later."}),
+    ],
+)
+BAD_GATEWAY = OpenApiResponse(
+    ErrorSerializer,
+    description="The agents service failed, is unreachable, or rejected this server's credentials.",
+    examples=[
+        OpenApiExample("Failed", value={"detail": "The agents service failed; try again later."}),
+        OpenApiExample("Unreachable", value={"detail": "The agents service is unreachable."}),
+    ],
+)
+GATEWAY_TIMEOUT = openapi.error("No answer within the time-out.", "The agents service did not answer in time.")
+
+
+def errors(*, body: bool = False) -> dict:
+    """Every error a proxied route can answer; `body` adds the ones only a request body can cause."""
+    responses = {
+        400: BAD_REQUEST,
+        401: UNAUTHENTICATED,
+        403: FORBIDDEN,
+        404: NOT_FOUND,
+        409: CONFLICT,
+        422: UNPROCESSABLE,
+        429: RATE_LIMITED,
+        502: BAD_GATEWAY,
+        504: GATEWAY_TIMEOUT,
+    }
+    if body:
+        responses[413] = openapi.PAYLOAD_TOO_LARGE
+        responses[415] = openapi.error("The body is not JSON.", 'Unsupported media type "text/plain" in request.')
+    return responses

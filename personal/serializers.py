@@ -1,0 +1,119 @@
+"""Input validation for the personal routes, and the documented shapes of what they answer."""
+
+import unicodedata
+
+from rest_framework import serializers
+
+NAME_MAX_LENGTH = 255
+CONTENT_MAX_LENGTH = 65_536
+NOT_AN_OBJECT = "Request body must be a JSON object."
+NO_FIELDS = "No fields to update"
+
+
+def validate_entity_name(name: str) -> str:
+    """A name must be usable as one URL path segment upstream: no traversal, separators or control characters."""
+    if not name:
+        raise serializers.ValidationError("Entity name must not be empty.")
+    if len(name) > NAME_MAX_LENGTH:
+        raise serializers.ValidationError(f"Entity name must be at most {NAME_MAX_LENGTH} characters.")
+    if name in (".", ".."):
+        raise serializers.ValidationError("Entity name must not be '.' or '..'.")
+    if "/" in name or "\\" in name:
+        raise serializers.ValidationError("Entity name must not contain '/' or '\\'.")
+    if any(unicodedata.category(ch) == "Cc" for ch in name):
+        raise serializers.ValidationError("Entity name must not contain control characters.")
+    return name
+
+
+def raw_path_has_encoded_slash(meta: dict) -> bool:
+    """gunicorn (RAW_URI) and uWSGI (REQUEST_URI) keep the path as sent; Django sees %2F already decoded to '/'."""
+    raw = meta.get("RAW_URI") or meta.get("REQUEST_URI") or ""
+    return "%2f" in raw.split("?", 1)[0].lower()
+
+
+class EntityNameSerializer(serializers.Serializer):
+    name = serializers.CharField(trim_whitespace=False, validators=[validate_entity_name])
+
+
+class _JsonObjectSerializer(serializers.Serializer):
+    """Validates the declared fields but hands on the body as sent: upstream owns the rest of the contract."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, dict):
+            raise serializers.ValidationError(NOT_AN_OBJECT)
+        super().to_internal_value(data)
+        return dict(data)
+
+
+class EntityCreateSerializer(_JsonObjectSerializer):
+    name = serializers.CharField(
+        trim_whitespace=False,
+        validators=[validate_entity_name],
+        help_text="Unique across the service; 1 to 255 characters, no '/', '\\', control characters, not '.' or '..'.",
+    )
+    display_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+
+class EntityUpdateSerializer(_JsonObjectSerializer):
+    display_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+
+    def validate(self, attrs):
+        if not self.initial_data:
+            raise serializers.ValidationError(NO_FIELDS)
+        return attrs
+
+
+class MessageCreateSerializer(_JsonObjectSerializer):
+    content = serializers.CharField(min_length=1, max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
+
+    def to_internal_value(self, data):
+        body = super().to_internal_value(data)
+        return {"content": body["content"]}  # upstream gets exactly {"content": ...}
+
+
+class MessageListQuerySerializer(serializers.Serializer):
+    limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
+    before = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=1024,
+        help_text="Opaque cursor: the `id` of the oldest message already seen; answers older ones.",
+    )
+
+    def validate_before(self, value: str) -> str | None:
+        return value or None  # `?before=` is the same as no cursor
+
+
+# --- documented answers -------------------------------------------------------------------
+
+
+class EntitySerializer(serializers.Serializer):
+    name = serializers.CharField()
+    display_name = serializers.CharField(allow_blank=True)
+    description = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=["active", "paused"])
+    owner_user_id = serializers.UUIDField()
+    created_at = serializers.DateTimeField()
+    updated_at = serializers.DateTimeField()
+
+
+class MessageSerializer(serializers.Serializer):
+    id = serializers.CharField(help_text="Pass as `before` to page back past this message.")
+    role = serializers.ChoiceField(choices=["user", "assistant"])
+    content = serializers.CharField()
+    created_at = serializers.DateTimeField()
+
+
+class MessageReplySerializer(serializers.Serializer):
+    message_id = serializers.CharField()
+    reply = serializers.CharField()
+
+
+class QuotaErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(choices=["entity_quota_exceeded"], required=False)
+    plan = serializers.ChoiceField(choices=["free", "pro", "enterprise"], required=False)
+    limit = serializers.IntegerField(required=False)

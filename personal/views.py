@@ -1,0 +1,171 @@
+"""The nine /personal/entities routes: validate, call one service, shape the answer."""
+
+from drf_spectacular.utils import OpenApiExample, extend_schema
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.exceptions import NotFound
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from personal import openapi, services
+from personal.serializers import (
+    EntityCreateSerializer,
+    EntityNameSerializer,
+    EntitySerializer,
+    EntityUpdateSerializer,
+    MessageCreateSerializer,
+    MessageListQuerySerializer,
+    MessageReplySerializer,
+    MessageSerializer,
+    raw_path_has_encoded_slash,
+)
+
+ENCODED_SLASH = "Entity name must not contain '/' (%2F)."
+
+
+def _entity_example(name: str, value) -> OpenApiExample:
+    return OpenApiExample(name, value=value, response_only=True)
+
+
+class EntityViewSet(viewsets.ViewSet):
+    lookup_field = "name"
+    lookup_value_regex = "[^/]+"  # anything but '/'; the name's own rules are checked in initial()
+
+    def initial(self, request, *args, **kwargs):
+        super().initial(request, *args, **kwargs)  # authentication and permissions first: 401 before 400
+        if "name" in kwargs:
+            if raw_path_has_encoded_slash(request.META):
+                raise serializers.ValidationError({"name": [ENCODED_SLASH]})
+            EntityNameSerializer(data={"name": kwargs["name"]}).is_valid(raise_exception=True)
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="List my entities",
+        responses={200: EntitySerializer(many=True), **openapi.errors()},
+        examples=[_entity_example("Entities", [openapi.ENTITY_EXAMPLE])],
+    )
+    def list(self, request):
+        return Response(services.entity_list(user=request.user))
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="Create an entity (within my plan's quota)",
+        request=EntityCreateSerializer,
+        responses={201: EntitySerializer, **openapi.errors(body=True)},
+        examples=[
+            OpenApiExample(
+                "New entity",
+                value={"name": "ada", "display_name": "Ada", "description": "Remembers my reading list."},
+                request_only=True,
+            ),
+            _entity_example("Created", openapi.ENTITY_EXAMPLE),
+        ],
+    )
+    def create(self, request):
+        serializer = EntityCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        entity = services.entity_create(user=request.user, data=serializer.validated_data)
+        return Response(entity, status=status.HTTP_201_CREATED)
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="One of my entities",
+        parameters=[openapi.NAME],
+        responses={200: EntitySerializer, **openapi.errors()},
+        examples=[_entity_example("Entity", openapi.ENTITY_EXAMPLE)],
+    )
+    def retrieve(self, request, name: str):
+        return Response(services.entity_get(user=request.user, name=name))
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="Change an entity's display name or description",
+        parameters=[openapi.NAME],
+        request=EntityUpdateSerializer,
+        responses={200: EntitySerializer, **openapi.errors(body=True)},
+        examples=[
+            OpenApiExample("New description", value={"description": "Knows my plans."}, request_only=True),
+            _entity_example("Updated", {**openapi.ENTITY_EXAMPLE, "description": "Knows my plans."}),
+        ],
+    )
+    def partial_update(self, request, name: str):
+        serializer = EntityUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.entity_update(user=request.user, name=name, data=serializer.validated_data))
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="Delete an entity and its conversation",
+        parameters=[openapi.NAME],
+        responses={204: None, **openapi.errors()},
+    )
+    def destroy(self, request, name: str):
+        services.entity_delete(user=request.user, name=name)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="Pause an entity (it stops answering messages)",
+        parameters=[openapi.NAME],
+        request=None,
+        responses={200: EntitySerializer, **openapi.errors()},
+        examples=[_entity_example("Paused", openapi.PAUSED_EXAMPLE)],
+    )
+    @action(detail=True, methods=["post"])
+    def pause(self, request, name: str):
+        return Response(services.entity_pause(user=request.user, name=name))
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="Resume a paused entity",
+        parameters=[openapi.NAME],
+        request=None,
+        responses={200: EntitySerializer, **openapi.errors()},
+        examples=[_entity_example("Active", openapi.ENTITY_EXAMPLE)],
+    )
+    @action(detail=True, methods=["post"])
+    def resume(self, request, name: str):
+        return Response(services.entity_resume(user=request.user, name=name))
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="My conversation with an entity, a page at a time (oldest first within a page)",
+        parameters=[openapi.NAME, MessageListQuerySerializer],
+        responses={200: MessageSerializer(many=True), **openapi.errors()},
+        examples=[_entity_example("Messages", openapi.MESSAGES_EXAMPLE)],
+    )
+    @action(detail=True, methods=["get"])
+    def messages(self, request, name: str):
+        query = MessageListQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        return Response(services.message_list(user=request.user, name=name, **query.validated_data))
+
+    @extend_schema(
+        tags=openapi.TAGS,
+        summary="Send a message to an entity and get its reply",
+        parameters=[openapi.NAME],
+        request=MessageCreateSerializer,
+        responses={201: MessageReplySerializer, **openapi.errors(body=True)},
+        examples=[
+            OpenApiExample("Message", value={"content": "What's next on my list?"}, request_only=True),
+            _entity_example("Reply", {"message_id": "m000000000041", "reply": "Middlemarch."}),
+        ],
+    )
+    @messages.mapping.post
+    def message_create(self, request, name: str):
+        serializer = MessageCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        reply = services.message_send(user=request.user, name=name, **serializer.validated_data)
+        return Response(reply, status=status.HTTP_201_CREATED)
+
+
+@extend_schema(exclude=True)
+class EntitySubpathView(APIView):
+    """Paths under an entity that no route serves: a %2F in the name lands here once decoded."""
+
+    def _refuse(self, request, *args, **kwargs):
+        if raw_path_has_encoded_slash(request.META):
+            raise serializers.ValidationError({"name": [ENCODED_SLASH]})
+        raise NotFound()
+
+    get = post = put = patch = delete = _refuse
