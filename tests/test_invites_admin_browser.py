@@ -1,0 +1,132 @@
+"""The invite desk in a real browser: headless Chromium (Debian's packages) against a live gunicorn."""
+
+import subprocess
+import sys
+import tempfile
+import time
+
+import pytest
+import requests
+from django.contrib.auth.models import Permission
+
+from conftest import LIVE_PASSWORD
+from invites.models import Invite
+from tests import live
+
+pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROME_FLAGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--window-size=1280,1000",
+]
+
+
+@pytest.fixture
+def admin_server(tmp_path):
+    """Production settings over plain http: static files collected into a temp dir, cookies not Secure-only."""
+    env = {"DJANGO_STATIC_ROOT": str(tmp_path / "static"), "DJANGO_SECURE_COOKIES": "false"}
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=live.ROOT,
+        env={**live.BASE_ENV, **env, "DATABASE_URL": live.test_database_url(), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collect.returncode == 0, collect.stderr
+    with live.wisdom_server(tmp_path, workers=1, threads=4, **env) as server:
+        yield server
+
+
+@pytest.fixture
+def browser(tmp_path):
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in CHROME_FLAGS:
+        options.add_argument(flag)
+    with tempfile.TemporaryDirectory(dir=tmp_path) as profile:
+        options.add_argument(f"--user-data-dir={profile}")
+        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)  # no Selenium Manager download
+        driver.implicitly_wait(5)
+        try:
+            yield driver
+        finally:
+            driver.quit()
+
+
+@pytest.fixture
+def desk_user(make_live_user):
+    staff = make_live_user(email="desk@example.com", first_name="Desk", is_staff=True)
+    staff.user_permissions.set(
+        Permission.objects.filter(
+            content_type__app_label="invites",
+            codename__in=["view_invite", "add_invite", "change_invite", "view_inviteredemption"],
+        )
+    )
+    return staff
+
+
+def test_staff_adds_an_invite_shares_its_url_and_revokes_it_in_the_admin(admin_server, browser, desk_user, tmp_path):
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import Select
+
+    url = admin_server.url
+    started = time.monotonic()
+    try:
+        browser.get(f"{url}/admin/login/?next=/admin/")
+        browser.find_element(By.NAME, "username").send_keys("DESK@example.com")
+        browser.find_element(By.NAME, "password").send_keys(LIVE_PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        assert "log out" in browser.find_element(By.ID, "logout-form").text.lower()  # upper-cased by the admin CSS
+
+        browser.get(f"{url}/admin/invites/invite/add/")
+        assert 'name="token"' not in browser.page_source  # generated, never asked for
+        browser.find_element(By.NAME, "email").send_keys("newcomer@example.com")
+        browser.find_element(By.NAME, "note").send_keys("browser cohort")
+        max_uses = browser.find_element(By.NAME, "max_uses")
+        max_uses.clear()
+        max_uses.send_keys("2")
+        browser.find_element(By.NAME, "_continue").click()
+
+        share_field = browser.find_element(By.ID, "invite-share-url")
+        share_url = share_field.get_attribute("value")
+        assert share_field.get_attribute("readonly") is not None
+        invite = Invite.objects.get()
+        assert share_url == f"http://127.0.0.1:8000/personal/invite?token={invite.token}"
+        assert (invite.inviter, invite.max_uses, invite.note) == (desk_user, 2, "browser cohort")
+        token = share_url.split("token=", 1)[1]
+        assert requests.get(f"{url}/invites/{token}/preview", timeout=10).status_code == 200
+
+        browser.get(f"{url}/admin/invites/invite/")
+        assert "0 / 2" in browser.find_element(By.ID, "result_list").text
+        browser.find_element(By.CSS_SELECTOR, f"input[name=_selected_action][value='{invite.pk}']").click()
+        Select(browser.find_element(By.NAME, "action")).select_by_value("revoke_selected")
+        browser.find_element(By.NAME, "index").click()
+        assert "Revoked 1 invite(s)." in browser.find_element(By.CSS_SELECTOR, "ul.messagelist").text
+        assert "Revoked" in browser.find_element(By.ID, "result_list").text
+
+        preview = requests.get(f"{url}/invites/{token}/preview", timeout=10)
+        assert preview.status_code == 410
+        assert preview.json() == {"detail": "This invite has been revoked.", "status": "revoked"}
+        invite.refresh_from_db()
+        assert invite.revoked_at is not None and invite.use_count == 0
+    except Exception:
+        shot = tmp_path / "admin-failure.png"
+        browser.save_screenshot(str(shot))
+        print(f"\nscreenshot: {shot}\npage: {browser.current_url}\nserver log:\n{admin_server.log()[-3000:]}")
+        raise
+    print(f"\nadmin browser flow took {time.monotonic() - started:.2f}s")
+    assert token not in admin_server.log()
+    assert LIVE_PASSWORD not in admin_server.log()
