@@ -1,6 +1,5 @@
 """OpenAPI pieces of the personal routes: the name parameter, the upstream error responses, examples."""
 
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
 from accounts.serializers import ErrorSerializer
@@ -11,7 +10,7 @@ TAGS = ["personal"]
 
 NAME = OpenApiParameter(
     "name",
-    OpenApiTypes.STR,
+    {"type": "string", "minLength": 1, "maxLength": 255},
     OpenApiParameter.PATH,
     description="The entity's name: 1 to 255 characters, no '/', '\\' or control characters, not '.' or '..'.",
 )
@@ -27,10 +26,12 @@ ENTITY_EXAMPLE = {
     "updated_at": "2026-01-05T09:30:00Z",
 }
 PAUSED_EXAMPLE = {**ENTITY_EXAMPLE, "status": "paused", "updated_at": "2026-01-06T10:00:00Z"}
-MESSAGES_EXAMPLE = [
-    {"id": "m000000000041", "role": "user", "content": "What's next on my list?", "created_at": "2026-01-06T10:00:00Z"},
-    {"id": "m000000000042", "role": "assistant", "content": "Middlemarch.", "created_at": "2026-01-06T10:00:01Z"},
-]
+MESSAGE_EXAMPLE = {
+    "id": "m000000000042",
+    "role": "assistant",
+    "content": "Middlemarch.",
+    "created_at": "2026-01-06T10:00:01Z",
+}
 
 BAD_REQUEST = openapi.BAD_REQUEST
 UNAUTHENTICATED = openapi.UNAUTHENTICATED

@@ -2,7 +2,11 @@
 
 import unicodedata
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
+
+from accounts.models import Plan
 
 NAME_MAX_LENGTH = 255
 CONTENT_MAX_LENGTH = 65_536
@@ -35,29 +39,41 @@ class EntityNameSerializer(serializers.Serializer):
     name = serializers.CharField(trim_whitespace=False, validators=[validate_entity_name])
 
 
+class StringField(serializers.CharField):
+    """A JSON string only: DRF's CharField would turn 5 into "5", but the body goes upstream as sent."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
 class _JsonObjectSerializer(serializers.Serializer):
     """Validates the declared fields but hands on the body as sent: upstream owns the rest of the contract."""
 
+    def run_validation(self, data=serializers.empty):
+        if not isinstance(data, dict):  # a JSON null, array, string or number
+            raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [NOT_AN_OBJECT]}, code="invalid")
+        return super().run_validation(data)
+
     def to_internal_value(self, data):
-        if not isinstance(data, dict):
-            raise serializers.ValidationError(NOT_AN_OBJECT)
         super().to_internal_value(data)
         return dict(data)
 
 
 class EntityCreateSerializer(_JsonObjectSerializer):
-    name = serializers.CharField(
+    name = StringField(
         trim_whitespace=False,
         validators=[validate_entity_name],
         help_text="Unique across the service; 1 to 255 characters, no '/', '\\', control characters, not '.' or '..'.",
     )
-    display_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    display_name = StringField(required=False, allow_blank=True, trim_whitespace=False)
+    description = StringField(required=False, allow_blank=True, trim_whitespace=False)
 
 
 class EntityUpdateSerializer(_JsonObjectSerializer):
-    display_name = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
-    description = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    display_name = StringField(required=False, allow_blank=True, trim_whitespace=False)
+    description = StringField(required=False, allow_blank=True, trim_whitespace=False)
 
     def validate(self, attrs):
         if not self.initial_data:
@@ -66,7 +82,7 @@ class EntityUpdateSerializer(_JsonObjectSerializer):
 
 
 class MessageCreateSerializer(_JsonObjectSerializer):
-    content = serializers.CharField(min_length=1, max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
+    content = StringField(min_length=1, max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
 
     def to_internal_value(self, data):
         body = super().to_internal_value(data)
@@ -90,11 +106,17 @@ class MessageListQuerySerializer(serializers.Serializer):
 # --- documented answers -------------------------------------------------------------------
 
 
+# A pattern, not an enum: another app's `status` enum would collide with this one in the schema's components.
+@extend_schema_field({"type": "string", "pattern": "^(active|paused)$", "example": "active"})
+class EntityStatusField(serializers.CharField):
+    pass
+
+
 class EntitySerializer(serializers.Serializer):
     name = serializers.CharField()
     display_name = serializers.CharField(allow_blank=True)
     description = serializers.CharField(allow_blank=True)
-    status = serializers.ChoiceField(choices=["active", "paused"])
+    status = EntityStatusField(help_text="`active`, or `paused` (it does not answer messages).")
     owner_user_id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()
@@ -114,6 +136,6 @@ class MessageReplySerializer(serializers.Serializer):
 
 class QuotaErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    code = serializers.ChoiceField(choices=["entity_quota_exceeded"], required=False)
-    plan = serializers.ChoiceField(choices=["free", "pro", "enterprise"], required=False)
+    code = serializers.CharField(required=False, help_text="`entity_quota_exceeded` when the plan's cap is reached.")
+    plan = serializers.ChoiceField(choices=Plan.choices, required=False)
     limit = serializers.IntegerField(required=False)

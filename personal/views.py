@@ -42,7 +42,7 @@ class EntityViewSet(viewsets.ViewSet):
         tags=openapi.TAGS,
         summary="List my entities",
         responses={200: EntitySerializer(many=True), **openapi.errors()},
-        examples=[_entity_example("Entities", [openapi.ENTITY_EXAMPLE])],
+        examples=[_entity_example("Entities", openapi.ENTITY_EXAMPLE)],  # spectacular wraps it in the array,
     )
     def list(self, request):
         return Response(services.entity_list(user=request.user))
@@ -132,7 +132,7 @@ class EntityViewSet(viewsets.ViewSet):
         summary="My conversation with an entity, a page at a time (oldest first within a page)",
         parameters=[openapi.NAME, MessageListQuerySerializer],
         responses={200: MessageSerializer(many=True), **openapi.errors()},
-        examples=[_entity_example("Messages", openapi.MESSAGES_EXAMPLE)],
+        examples=[_entity_example("Messages", openapi.MESSAGE_EXAMPLE)],  # spectacular wraps it in the array,
     )
     @action(detail=True, methods=["get"])
     def messages(self, request, name: str):
