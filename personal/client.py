@@ -42,6 +42,9 @@ _RETRY_AFTER = re.compile(r"^[A-Za-z0-9 ,:+\-]{1,64}$")  # delta-seconds or an H
 
 def entity_path(name: str, *rest: str) -> str:
     """The one place a name becomes part of an upstream URL: always exactly one encoded segment."""
+    if name in (".", ".."):
+        # requests decodes %2E and urllib3 then resolves dot segments: no encoding survives, so refuse
+        raise ValueError("an entity name cannot be '.' or '..'")
     return "/".join(["/entities", quote(name, safe=""), *rest])
 
 
