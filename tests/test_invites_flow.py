@@ -30,7 +30,10 @@ def create_invite(*args: str) -> dict:
     return json.loads(done.stdout)
 
 
-def test_an_invite_from_the_command_becomes_an_account_that_reaches_me_and_its_entities(wisdom_agents_live):
+def test_an_invite_from_the_command_becomes_an_account_that_reaches_me_and_its_entities(
+    wisdom_agents_live, agents_double_session
+):
+    agents_double_session.reset()  # the double is shared by the session; earlier tests may have set faults
     url = wisdom_agents_live.url
     issued = create_invite("--email", "newcomer@example.com", "--note", "flow", "--expires-in", "7d")
     assert issued["url"] == f"https://app.example.com/personal/invite?token={issued['token']}"
