@@ -79,8 +79,7 @@ class Invite(models.Model):
         ]
 
     def __str__(self) -> str:
-        label = self.email or self.note or "invite"
-        return f"{label} ({self.status_at()})"
+        return self.email or self.note or f"Invite {str(self.id)[:8]}"
 
     def clean(self) -> None:
         super().clean()

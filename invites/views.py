@@ -143,6 +143,7 @@ class InviteDetailView(APIView):
         parameters=[ID_PARAMETER],
         responses={
             200: InviteDetailSerializer,
+            400: openapi.BAD_REQUEST,
             401: openapi.UNAUTHENTICATED,
             403: openapi.FORBIDDEN,
             404: INVITE_NOT_FOUND_RESPONSE,
@@ -180,6 +181,7 @@ class InviteDetailView(APIView):
         request=None,
         responses={
             204: OpenApiResponse(description="Revoked."),
+            400: openapi.BAD_REQUEST,
             401: openapi.UNAUTHENTICATED,
             403: openapi.FORBIDDEN,
             404: INVITE_NOT_FOUND_RESPONSE,

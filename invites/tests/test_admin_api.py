@@ -303,3 +303,14 @@ def test_a_path_that_is_not_a_uuid_is_404(service_client):
 
 def test_bearer_of_staff_tolerates_a_trailing_slash(api_client, staff_user):
     assert api_client.get("/invites/", headers=bearer(staff_user)).status_code == 200
+
+
+def test_a_malformed_on_behalf_of_is_400_on_the_admin_api(api_client):
+    invite = InviteFactory()
+
+    response = api_client.delete(
+        f"/invites/{invite.id}", headers={"X-Service-Key": "test-service-key-1", "X-On-Behalf-Of": "x"}
+    )
+
+    assert response.status_code == 400
+    assert Invite.objects.get(pk=invite.pk).revoked_at is None
