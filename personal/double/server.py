@@ -90,6 +90,8 @@ class DoubleServer(ThreadingHTTPServer):
 
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, so a client's connection pool is really exercised
+    # Headers and body go out in two writes; with Nagle on, the client's delayed ACK adds ~40 ms to each.
+    disable_nagle_algorithm = True
     server: DoubleServer
     server_version = "agents-double/1"
 
