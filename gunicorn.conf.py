@@ -20,28 +20,8 @@ keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 accesslog = None  # wisdom writes one access line per request itself, with its request id
 errorlog = "-"
+logger_class = "wisdom.gunicorn_logger.GunicornLogger"  # JSON lines when LOG_FORMAT=json, no second access line
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 if os.path.isdir("/dev/shm"):  # noqa: S108
     worker_tmp_dir = "/dev/shm"  # noqa: S108  heartbeat files off a possibly slow container disk
-
-# With LOG_FORMAT=json, gunicorn's own lines (start-up, worker restarts) are JSON too, so every
-# line on stderr parses; wisdom's per-request lines come from Django's LOGGING.
-if os.environ.get("LOG_FORMAT", "text") == "json":
-    logconfig_dict = {
-        "version": 1,
-        "disable_existing_loggers": False,
-        "formatters": {
-            "json": {
-                "()": "pythonjsonlogger.json.JsonFormatter",
-                "fmt": "%(asctime)s %(levelname)s %(name)s %(message)s",
-                "rename_fields": {"asctime": "time", "levelname": "level", "name": "logger"},
-            }
-        },
-        "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json", "stream": "ext://sys.stderr"}},
-        "loggers": {
-            "gunicorn.error": {"handlers": ["console"], "level": loglevel.upper(), "propagate": False},
-            "gunicorn.access": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-        },
-        "root": {"handlers": ["console"], "level": "INFO"},
-    }

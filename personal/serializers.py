@@ -2,7 +2,6 @@
 
 import unicodedata
 
-from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
@@ -33,10 +32,6 @@ def raw_path_has_encoded_slash(meta: dict) -> bool:
     """gunicorn (RAW_URI) and uWSGI (REQUEST_URI) keep the path as sent; Django sees %2F already decoded to '/'."""
     raw = meta.get("RAW_URI") or meta.get("REQUEST_URI") or ""
     return "%2f" in raw.split("?", 1)[0].lower()
-
-
-class EntityNameSerializer(serializers.Serializer):
-    name = serializers.CharField(trim_whitespace=False, validators=[validate_entity_name])
 
 
 class StringField(serializers.CharField):
@@ -106,17 +101,14 @@ class MessageListQuerySerializer(serializers.Serializer):
 # --- documented answers -------------------------------------------------------------------
 
 
-# A pattern, not an enum: another app's `status` enum would collide with this one in the schema's components.
-@extend_schema_field({"type": "string", "pattern": "^(active|paused)$", "example": "active"})
-class EntityStatusField(serializers.CharField):
-    pass
+ENTITY_STATUSES = ("active", "paused")
 
 
 class EntitySerializer(serializers.Serializer):
     name = serializers.CharField()
     display_name = serializers.CharField(allow_blank=True)
     description = serializers.CharField(allow_blank=True)
-    status = EntityStatusField(help_text="`active`, or `paused` (it does not answer messages).")
+    status = serializers.ChoiceField(choices=ENTITY_STATUSES, help_text="`paused`: it does not answer messages.")
     owner_user_id = serializers.UUIDField()
     created_at = serializers.DateTimeField()
     updated_at = serializers.DateTimeField()

@@ -10,7 +10,6 @@ from rest_framework.views import APIView
 from personal import openapi, services
 from personal.serializers import (
     EntityCreateSerializer,
-    EntityNameSerializer,
     EntitySerializer,
     EntityUpdateSerializer,
     MessageCreateSerializer,
@@ -18,7 +17,9 @@ from personal.serializers import (
     MessageReplySerializer,
     MessageSerializer,
     raw_path_has_encoded_slash,
+    validate_entity_name,
 )
+from wisdom.negotiation import JSONOnlyNegotiation
 
 ENCODED_SLASH = "Entity name must not contain '/' (%2F)."
 
@@ -28,6 +29,7 @@ def _entity_example(name: str, value) -> OpenApiExample:
 
 
 class EntityViewSet(viewsets.ViewSet):
+    content_negotiation_class = JSONOnlyNegotiation  # every chat passes here; JSON is all it speaks
     lookup_field = "name"
     lookup_value_regex = "[^/]+"  # anything but '/'; the name's own rules are checked in initial()
 
@@ -36,7 +38,10 @@ class EntityViewSet(viewsets.ViewSet):
         if "name" in kwargs:
             if raw_path_has_encoded_slash(request.META):
                 raise serializers.ValidationError({"name": [ENCODED_SLASH]})
-            EntityNameSerializer(data={"name": kwargs["name"]}).is_valid(raise_exception=True)
+            try:
+                validate_entity_name(kwargs["name"])
+            except serializers.ValidationError as e:
+                raise serializers.ValidationError({"name": e.detail}) from None
 
     @extend_schema(
         tags=openapi.TAGS,

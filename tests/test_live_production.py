@@ -121,8 +121,9 @@ def test_cors_preflight_passes_for_the_frontend_only(production_server):
         "Access-Control-Request-Method": "POST",
         "Access-Control-Request-Headers": "authorization,content-type",
     }
-    allowed = requests.options(f"{production_server.url}/auth/login", headers={"Origin": FRONTEND, **preflight})
-    other = requests.options(f"{production_server.url}/auth/login", headers={"Origin": "https://evil.example", **preflight})
+    url = f"{production_server.url}/auth/login"
+    allowed = requests.options(url, headers={"Origin": FRONTEND, **preflight})
+    other = requests.options(url, headers={"Origin": "https://evil.example", **preflight})
 
     assert allowed.status_code == 200
     assert allowed.headers["Access-Control-Allow-Origin"] == FRONTEND

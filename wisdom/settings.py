@@ -190,6 +190,11 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Two `status` enums (entities, invites) get names of their own instead of colliding.
+    "ENUM_NAME_OVERRIDES": {
+        "EntityStatusEnum": "personal.serializers.ENTITY_STATUSES",
+        "InviteStatusEnum": "invites.models.InviteStatus",
+    },
 }
 
 # --- Agents service (upstream) ------------------------------------------------------------

@@ -22,7 +22,9 @@ def test_redaction_removes_jwts_bearer_credentials_and_secret_fields():
 def test_redaction_removes_configured_keys_and_password_hashes(settings):
     settings.INTUNO_AGENTS_API_KEY = "upstream-shared-key-42"
 
-    redacted = redact_text("calling with upstream-shared-key-42 and argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$aGFzaA")
+    hashed = "argon2$argon2id$v=19$m=102400,t=2,p=8$c2FsdA$aGFzaA"
+
+    redacted = redact_text(f"calling with upstream-shared-key-42 and {hashed}")
 
     assert "upstream-shared-key-42" not in redacted
     assert "c2FsdA" not in redacted
