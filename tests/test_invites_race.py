@@ -10,7 +10,7 @@ from accounts.models import User
 from invites.models import Invite, InviteRedemption
 from invites.tests.factories import InviteFactory
 
-pytestmark = [pytest.mark.live, pytest.mark.postgres, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.live, pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 ATTEMPTS = 30
 PASSWORD = "a-long-and-unusual-passphrase"

@@ -5,13 +5,11 @@ import time
 
 import pytest
 import requests
-from django.conf import settings as django_settings
 
 from conftest import AGENTS_API_KEY, on_behalf_of
 from tests.live import wisdom_server
 
-ON_POSTGRES = django_settings.DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
-pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.live, pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 
 def _together(calls: list) -> list:
@@ -70,8 +68,7 @@ def test_twenty_simultaneous_creates_by_one_free_user_make_exactly_one_entity(
     assert four_workers.log().count("Booting worker") >= 4
 
 
-@pytest.mark.postgres
-@pytest.mark.skipif(not ON_POSTGRES, reason="SQLite has no row locks: its write lock serialises every user's create")
+@pytest.mark.postgres_only  # SQLite has no row locks: its write lock serialises every user's create
 def test_another_users_create_is_not_held_up_by_a_queue_of_creates(four_workers, agents_double, make_live_user):
     racer = make_live_user(email="racer@example.com")
     other = make_live_user(email="other@example.com")
