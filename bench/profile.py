@@ -4,19 +4,20 @@ import collections
 from pathlib import Path
 
 
-def top_functions(raw: Path, *, limit: int = 15) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
-    """(self time, inclusive time) shares per function, from `py-spy record --format raw` output."""
+def top_functions(raws: list[Path], *, limit: int = 15) -> tuple[list[tuple[str, float]], list[tuple[str, float]]]:
+    """(self time, inclusive time) shares per function, from `py-spy record --format raw` outputs."""
     self_samples: collections.Counter = collections.Counter()
     inclusive: collections.Counter = collections.Counter()
     total = 0
-    for line in raw.read_text().splitlines():
+    lines = [line for raw in raws for line in raw.read_text().splitlines()]
+    for line in lines:
         stack, _, count = line.rpartition(" ")
         if not stack or not count.isdigit():
             continue
         samples = int(count)
-        frames = [_short(frame) for frame in stack.split(";")]
-        if frames and frames[-1].startswith(("wait (threading", "select (selectors", "_worker (concurrent")):
-            continue  # idle threads waiting for work are not request cost
+        frames = [_short(frame) for frame in stack.split(";") if " (" in frame]
+        if not frames:
+            continue
         total += samples
         self_samples[frames[-1]] += samples
         for frame in set(frames):
@@ -24,10 +25,10 @@ def top_functions(raw: Path, *, limit: int = 15) -> tuple[list[tuple[str, float]
     if not total:
         return [], []
 
-    def share(counter):
-        return [(name, 100.0 * n / total) for name, n in counter.most_common(limit)]
+    def share(counter, count):
+        return [(name, 100.0 * n / total) for name, n in counter.most_common(count)]
 
-    return share(self_samples), share(inclusive)
+    return share(self_samples, limit), share(inclusive, None)
 
 
 def _short(frame: str) -> str:

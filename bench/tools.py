@@ -1,4 +1,4 @@
-"""Installs what the benchmark needs from Debian and is missing (wrk); PyPI tools come from requirements-dev.txt."""
+"""Installs the load generators from Debian's packages when missing; PyPI tools come from requirements-dev.txt."""
 
 import shutil
 import subprocess
@@ -7,10 +7,11 @@ from pathlib import Path
 
 
 def ensure_tools() -> None:
-    if shutil.which("wrk") is None:
-        print("installing wrk from Debian's packages", flush=True)
+    missing = [tool for tool in ("wrk", "hey") if shutil.which(tool) is None]
+    if missing:
+        print(f"installing {', '.join(missing)} from Debian's packages", flush=True)
         subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "wrk"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", *missing], check=True)
 
 
 def py_spy() -> str:

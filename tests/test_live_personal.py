@@ -126,6 +126,7 @@ def test_upstream_gets_only_wisdoms_headers_never_the_clients(wisdom_agents_live
     )
 
     assert response.status_code == 200
+    assert response.headers["X-Request-ID"] == "live-trace-1"  # echoed to the client and passed upstream
     [received] = agents_double.received()
     headers = {k.lower(): v for k, v in received["headers"].items()}
     assert headers["x-api-key"] == AGENTS_API_KEY
