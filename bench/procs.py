@@ -1,16 +1,17 @@
 """Server processes for the benchmark and what they cost: CPU seconds and resident memory."""
 
 import os
-import signal
 import subprocess
-import sys
 import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
 
 import psutil
-import requests
+
+from tests.live import stop, wait_until_up
+
+__all__ = ["cpu_seconds", "peak_rss", "rss_bytes", "start", "stop", "tree"]
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -18,25 +19,8 @@ ROOT = Path(__file__).resolve().parent.parent
 def start(command: list[str], *, env: dict[str, str], log: Path, health_url: str) -> subprocess.Popen:
     with open(log, "wb") as out:
         process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{command[0:3]} exited early; see {log}")
-        try:
-            requests.get(health_url, timeout=0.5)
-            return process
-        except requests.RequestException:
-            time.sleep(0.1)
-    raise RuntimeError(f"{health_url} did not answer; see {log}")
-
-
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    wait_until_up(health_url, process, timeout=30)
+    return process
 
 
 def tree(pid: int) -> list[psutil.Process]:
@@ -84,7 +68,3 @@ def peak_rss(pids: list[int], interval: float = 0.05):
     finally:
         done.set()
         sampler.join()
-
-
-def python() -> str:
-    return sys.executable
