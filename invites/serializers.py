@@ -2,6 +2,7 @@
 
 from rest_framework import serializers
 
+from accounts.serializers import EmailStringField, IntegerField, StringField
 from invites.models import MAX_USES_LIMIT, Invite, InviteRedemption, InviteStatus
 
 MAX_EXPIRES_IN_DAYS = 3650
@@ -23,13 +24,13 @@ class BlankAsNullCharField(serializers.CharField):
 
 
 class InviteCreateSerializer(serializers.Serializer):
-    email = serializers.EmailField(required=False, allow_blank=True, max_length=254)
-    note = serializers.CharField(required=False, allow_blank=True, max_length=255)
+    email = EmailStringField(required=False, allow_blank=True, max_length=254)
+    note = StringField(required=False, allow_blank=True, max_length=255)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="ISO 8601; in the future.")
-    expires_in_days = serializers.IntegerField(
+    expires_in_days = IntegerField(
         required=False, min_value=1, max_value=MAX_EXPIRES_IN_DAYS, help_text="Instead of expires_at."
     )
-    max_uses = serializers.IntegerField(required=False, default=1, min_value=1, max_value=MAX_USES_LIMIT)
+    max_uses = IntegerField(required=False, default=1, min_value=1, max_value=MAX_USES_LIMIT)
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("expires_at") is not None and attrs.get("expires_in_days") is not None:
@@ -42,14 +43,21 @@ class InviteListFilterSerializer(serializers.Serializer):
     include_expired = serializers.BooleanField(required=False, default=True, help_text="False hides expired ones.")
     status = serializers.ChoiceField(choices=InviteStatus.choices, required=False)
 
+    def to_internal_value(self, data):
+        # DRF reads `?status=` as if absent; the schema promises a value, so a blank one is refused.
+        blank = {name: ["This field may not be blank."] for name in self.fields if data.get(name) == ""}
+        if blank:
+            raise serializers.ValidationError(blank)
+        return super().to_internal_value(data)
+
 
 class RedeemSerializer(serializers.Serializer):
-    email = serializers.EmailField(
+    email = EmailStringField(
         required=False, allow_blank=True, max_length=254, help_text="Defaults to the invite's email."
     )
-    password = serializers.CharField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
-    first_name = serializers.CharField(min_length=1, max_length=64)
-    last_name = serializers.CharField(required=False, allow_blank=True, max_length=64, default="")
+    password = StringField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    first_name = StringField(min_length=1, max_length=64)
+    last_name = StringField(required=False, allow_blank=True, max_length=64, default="")
 
 
 # --- output ---------------------------------------------------------------------------------

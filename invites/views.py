@@ -4,7 +4,7 @@ from datetime import timedelta
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import status
+from rest_framework import serializers, status
 from rest_framework.generics import GenericAPIView
 from rest_framework.pagination import LimitOffsetPagination
 from rest_framework.permissions import AllowAny
@@ -64,6 +64,20 @@ STATUS_DOC = (
 class InvitePagination(LimitOffsetPagination):
     default_limit = 50
     max_limit = 200
+
+    def paginate_queryset(self, queryset, request, view=None):
+        # DRF reads a limit or offset that is not a number as absent; the schema promises integers, so 400.
+        errors = {}
+        for name in (self.limit_query_param, self.offset_query_param):
+            value = request.query_params.get(name)
+            if value is not None:
+                try:
+                    int(value)
+                except ValueError:
+                    errors[name] = ["A valid integer is required."]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return super().paginate_queryset(queryset, request, view)
 
 
 class InviteListCreateView(GenericAPIView):

@@ -55,6 +55,14 @@ def test_login_with_missing_fields_is_400_naming_them(api_client, body):
     assert set(response.json()["errors"]) <= {"email", "password"}
 
 
+@pytest.mark.parametrize("body", [{"email": 5, "password": "x"}, {"email": "a@example.com", "password": 12345678}])
+def test_login_with_a_field_that_is_not_a_string_is_400_naming_it(api_client, body):
+    response = api_client.post("/auth/login", body, format="json")  # DRF alone would read 5 as "5"
+
+    assert response.status_code == 400
+    assert set(response.json()["errors"]) == {k for k, v in body.items() if not isinstance(v, str)}
+
+
 def test_login_with_a_json_array_body_is_400(api_client):
     response = api_client.post("/auth/login", "[1, 2]", content_type="application/json")
 

@@ -68,6 +68,13 @@ def test_refresh_for_a_deactivated_user_is_401(api_client, user):
     assert _refresh(api_client, token).status_code == 401
 
 
+def test_refresh_with_a_token_that_is_not_a_string_is_400(api_client):
+    response = api_client.post("/auth/refresh", {"refresh_token": 12345}, format="json")
+
+    assert response.status_code == 400
+    assert "refresh_token" in response.json()["errors"]
+
+
 def test_refresh_without_the_field_is_400(api_client):
     response = _refresh(api_client, "")
 

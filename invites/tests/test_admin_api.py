@@ -120,6 +120,12 @@ def test_an_explicit_expiry_is_kept(service_client):
         ({"max_uses": "many"}, "max_uses"),
         ({"email": "nope"}, "email"),
         ({"note": "x" * 256}, "note"),
+        # the schema's types, not DRF's coercions: found by tests/test_fuzz.py
+        ({"note": 0}, "note"),
+        ({"email": 5}, "email"),
+        ({"max_uses": "3"}, "max_uses"),
+        ({"max_uses": 2.0}, "max_uses"),
+        ({"expires_in_days": True}, "expires_in_days"),
     ],
 )
 def test_bad_input_is_400_naming_the_field_and_creates_nothing(service_client, body, field):
@@ -213,7 +219,17 @@ def test_list_filters_combine(service_client, assorted):
 
 
 @pytest.mark.parametrize(
-    "params, field", [({"status": "bogus"}, "status"), ({"include_expired": "maybe"}, "include_expired")]
+    "params, field",
+    [
+        ({"status": "bogus"}, "status"),
+        ({"include_expired": "maybe"}, "include_expired"),
+        # DRF would read a blank value or a non-number as absent: found by tests/test_fuzz.py
+        ({"status": ""}, "status"),
+        ({"unredeemed_only": ""}, "unredeemed_only"),
+        ({"limit": "null"}, "limit"),
+        ({"offset": "null"}, "offset"),
+        ({"limit": ""}, "limit"),
+    ],
 )
 def test_list_with_a_bad_filter_is_400_naming_it(service_client, params, field):
     response = service_client.get("/invites", params)

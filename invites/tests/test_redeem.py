@@ -63,6 +63,17 @@ def test_the_bodys_email_wins_over_the_invites(api_client, invite):
     assert not User.objects.filter(email="newcomer@example.com").exists()
 
 
+@pytest.mark.parametrize("field, value", [("first_name", 0), ("last_name", 1), ("password", 12345678), ("email", 7)])
+def test_a_field_that_is_not_a_string_is_400_and_costs_nothing(api_client, invite, field, value):
+    users_before = User.objects.count()
+
+    response = redeem(api_client, invite, **{field: value})  # DRF alone would read 0 as "0"
+
+    assert response.status_code == 400
+    assert field in response.json()["errors"]
+    assert_nothing_taken(invite, users_before)
+
+
 def test_without_any_email_it_is_400_and_costs_nothing(api_client):
     invite = InviteFactory(email="")
     users_before = User.objects.count()
