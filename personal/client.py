@@ -193,7 +193,7 @@ class AgentsClient:
                 return None
             try:
                 return response.json()
-            except ValueError as e:
+            except (ValueError, RecursionError) as e:  # a body nested thousands deep exhausts json's recursion
                 _log_failure(method, path, response, request_id, "success without a JSON body")
                 raise AgentsFailed(f"{method} {path}: {status} without JSON") from e
         if status in PASSED_THROUGH_STATUSES:
@@ -246,7 +246,7 @@ def _detail(response: requests.Response) -> str | None:
     """Upstream's `detail` when its body is JSON carrying one (a string, or a list of messages)."""
     try:
         payload = response.json()
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
     detail = payload.get("detail") if isinstance(payload, dict) else None
     if isinstance(detail, list):

@@ -14,7 +14,13 @@ import requests
 from conftest import bearer
 from personal.double.process import running_double
 from tests.live import wisdom_server
-from wisdom.exceptions import AGENTS_BAD_CREDENTIALS, AGENTS_FAILED, AGENTS_TIMEOUT, AGENTS_UNREACHABLE
+from wisdom.exceptions import (
+    AGENTS_BAD_CREDENTIALS,
+    AGENTS_FAILED,
+    AGENTS_PASSED_THROUGH_DETAILS,
+    AGENTS_TIMEOUT,
+    AGENTS_UNREACHABLE,
+)
 
 pytestmark = [pytest.mark.live, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -207,6 +213,24 @@ def test_a_500_body_reaches_only_the_server_log_and_only_truncated(wisdom, doubl
     assert SECRET in log  # an operator can see what upstream said,
     assert SECRET_TAIL not in log  # but only its first 500 characters,
     assert PASSWORD not in log and "password=[redacted]" in log  # and never a key=value secret
+
+
+@pytest.mark.parametrize(
+    ("status", "expected_status", "expected_detail"),
+    [(200, 502, AGENTS_FAILED), (404, 404, AGENTS_PASSED_THROUGH_DETAILS[404])],
+)
+def test_an_upstream_body_nested_too_deeply_is_not_a_500(
+    wisdom, double, alice, status, expected_status, expected_detail
+):
+    # json recurses once per level: such a body was a RecursionError, and a 500, before the client caught it.
+    double.switch(fault="status", fault_status=status, fault_body="[" * 100_000 + "]" * 100_000)
+    try:
+        responses = [_call(wisdom, ROUTES_BY_ID[route], alice) for route in ("list", "get", "message")]
+    finally:
+        double.clear_switches()
+
+    assert [(r.status_code, r.json()) for r in responses] == [(expected_status, {"detail": expected_detail})] * 3
+    assert _call(wisdom, ROUTES_BY_ID["get"], alice).status_code == 200
 
 
 def test_a_401_from_upstream_never_puts_the_agents_key_in_the_response_or_the_log(wisdom, double, alice):

@@ -27,6 +27,7 @@ from invites.models import Invite, InviteRedemption
 from invites.tests.factories import InviteFactory
 from personal.views import ENCODED_SLASH
 from tests.live import wisdom_server
+from wisdom.exceptions import NESTED_TOO_DEEPLY
 
 pytestmark = [pytest.mark.live, pytest.mark.security, pytest.mark.django_db(transaction=True)]
 
@@ -548,6 +549,29 @@ def test_a_malformed_json_body_is_400_on_every_write_route_and_creates_nothing(w
         answers.append((path, status, payload))
 
     assert answers == [(path, 400, PARSE_ERROR) for path, _, _ in routes]
+    _assert_nothing_changed(world, before)
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"name": ' + b'{"a": ' * 50_000 + b"1" + b"}" * 50_001],
+    ids=["arrays", "objects"],
+)
+def test_a_json_body_nested_too_deeply_is_400_on_every_write_route_and_creates_nothing(world, body):
+    # Well under the size limit, yet json recurses once per level: this was a 500 (RecursionError).
+    routes = [*_body_routes(world), ("/auth/refresh", {}, {})]
+    patch_headers = {**bearer(world["alice"]), "Content-Type": "application/json"}
+    before = _snapshot(world["double"])
+
+    answers = []
+    for path, headers, _ in routes:
+        status, payload, _ = _raw(world["url"], "POST", path, {**headers, "Content-Type": "application/json"}, body)
+        answers.append((path, status, payload))
+    status, payload, _ = _raw(world["url"], "PATCH", "/personal/entities/ada", patch_headers, body)
+    answers.append(("PATCH ada", status, payload))
+
+    expected = {"detail": NESTED_TOO_DEEPLY}
+    assert answers == [(path, 400, expected) for path, _, _ in routes] + [("PATCH ada", 400, expected)]
     _assert_nothing_changed(world, before)
 
 

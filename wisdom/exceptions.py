@@ -1,6 +1,7 @@
 """The one place where errors become responses: every error body is {"detail": ...}."""
 
 import logging
+import traceback
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
@@ -27,6 +28,9 @@ class ApiError(Exception):
         super().__init__(self.detail)
 
 
+NESTED_TOO_DEEPLY = "JSON parse error - the document is nested too deeply."
+
+
 class PayloadTooLarge(exceptions.APIException):
     status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
     default_detail = "Request body is too large."
@@ -44,6 +48,8 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RequestDataTooBig):
         exc = PayloadTooLarge()
+    elif isinstance(exc, RecursionError) and _raised_while_parsing(exc):
+        exc = exceptions.ParseError(NESTED_TOO_DEEPLY)
 
     response = drf_exception_handler(exc, context)
     if response is None:
@@ -53,6 +59,13 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
     elif isinstance(response.data, dict) and "detail" in response.data:
         response.data = {"detail": str(response.data["detail"])}
     return response
+
+
+def _raised_while_parsing(exc: BaseException) -> bool:
+    """json recurses once per level, so a body of "[[[[..." within the size limit exhausts the stack: a 400."""
+    return any(
+        frame.f_globals.get("__name__") == "rest_framework.parsers" for frame, _ in traceback.walk_tb(exc.__traceback__)
+    )
 
 
 # --- The agents service (personal/client.py raises; this is the only place that decides the answer) ---
