@@ -18,6 +18,9 @@ timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
+# gunicorn's largest bounded request line: a 255-character name and a 512-character cursor, both
+# percent-encoded, must fit (gunicorn's default 4094 bytes would answer them with an HTML 414).
+limit_request_line = 8190
 accesslog = None  # wisdom writes one access line per request itself, with its request id
 errorlog = "-"
 logger_class = "wisdom.gunicorn_logger.GunicornLogger"  # JSON lines when LOG_FORMAT=json, no second access line

@@ -9,6 +9,7 @@ from accounts.models import Plan
 
 NAME_MAX_LENGTH = 255
 CONTENT_MAX_LENGTH = 65_536
+CURSOR_MAX_LENGTH = 512
 NOT_AN_OBJECT = "Request body must be a JSON object."
 NO_FIELDS = "No fields to update"
 
@@ -86,12 +87,15 @@ class MessageCreateSerializer(_JsonObjectSerializer):
 
 class MessageListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
-    before = serializers.CharField(
+    # Printable ASCII, bounded: percent-encoded with the longest name it still fits one request line.
+    before = serializers.RegexField(
+        r"^[\x20-\x7e]*$",
         required=False,
         allow_blank=True,
         trim_whitespace=False,
-        max_length=1024,
+        max_length=CURSOR_MAX_LENGTH,
         help_text="Opaque cursor: the `id` of the oldest message already seen; answers older ones.",
+        error_messages={"invalid": "The cursor must be printable ASCII."},
     )
 
     def validate_before(self, value: str) -> str | None:

@@ -2,7 +2,7 @@
 
 import http.client
 import json
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import pytest
 import requests
@@ -177,3 +177,15 @@ def test_a_slow_upstream_is_504_from_wisdom_not_a_dead_worker(agents_double, ali
 
     assert response.status_code == 504
     assert response.json() == {"detail": "The agents service did not answer in time."}
+
+
+def test_the_longest_name_and_cursor_fit_one_request_line(wisdom_agents_live, agents_double, alice):
+    name = "\N{GRINNING FACE}" * 255  # 4 bytes each in UTF-8: 12 characters each once percent-encoded
+    path = f"/personal/entities/{quote(name, safe='')}/messages?limit=200&before={quote('%' * 512, safe='')}"
+
+    status, body = _raw_request(wisdom_agents_live.url, "GET", path, bearer(alice))
+
+    assert len(path) > 4094  # gunicorn's default limit would have answered 414 before wisdom saw it
+    assert status == 404 and body["detail"]  # wisdom checked it and asked upstream, which holds no such entity
+    [received] = agents_double.received()
+    assert received["path"].startswith(f"/entities/{quote(name, safe='')}/chat?limit=200&before=")

@@ -181,3 +181,12 @@ def test_history_cursor_is_passed_through_encoded(api_client, user, agents_doubl
     api_client.get("/personal/entities/ada/messages?limit=200&before=a%20b%26c%3Dd", headers=bearer(user))
 
     assert agents_double.received()[0]["path"] == "/entities/ada/chat?limit=200&before=a+b%26c%3Dd"
+
+
+@pytest.mark.parametrize("cursor", ["x" * 513, "caf%C3%A9", "tab%09"])
+def test_history_cursor_is_printable_ascii_of_at_most_512_characters(api_client, user, agents_double, cursor):
+    response = api_client.get(f"/personal/entities/ada/messages?before={cursor}", headers=bearer(user))
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["before"]
+    assert agents_double.received() == []
