@@ -1,29 +1,7 @@
 from rest_framework import serializers
 
 from accounts.models import User
-
-
-class StrictTypeMixin:
-    """JSON of the documented type only: DRF would read 0 as "0" for a string and "7" as 7 for an integer."""
-
-    json_types: tuple = (str,)
-
-    def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, self.json_types):
-            self.fail("invalid")
-        return super().to_internal_value(data)
-
-
-class StringField(StrictTypeMixin, serializers.CharField):
-    pass
-
-
-class EmailStringField(StrictTypeMixin, serializers.EmailField):
-    pass
-
-
-class IntegerField(StrictTypeMixin, serializers.IntegerField):
-    json_types = (int,)
+from wisdom.fields import StringField
 
 
 class LoginSerializer(serializers.Serializer):
@@ -47,12 +25,3 @@ class MeSerializer(serializers.ModelSerializer):
         model = User
         fields = ["id", "email", "first_name", "last_name", "plan", "is_staff", "date_joined"]
         read_only_fields = fields
-
-
-class ErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-
-
-class ValidationErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    errors = serializers.DictField(required=False, help_text="Messages per field.")

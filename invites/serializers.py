@@ -2,8 +2,8 @@
 
 from rest_framework import serializers
 
-from accounts.serializers import EmailStringField, IntegerField, StringField
 from invites.models import MAX_USES_LIMIT, Invite, InviteRedemption, InviteStatus
+from wisdom.fields import EmailStringField, IntegerField, StringField
 
 MAX_EXPIRES_IN_DAYS = 3650
 

@@ -2,9 +2,9 @@
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
-from accounts.serializers import ErrorSerializer
 from personal.serializers import QuotaErrorSerializer
 from wisdom import openapi
+from wisdom.openapi import ErrorSerializer
 
 TAGS = ["personal"]
 

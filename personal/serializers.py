@@ -6,6 +6,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from accounts.models import Plan
+from wisdom.fields import StringField
 
 NAME_MAX_LENGTH = 255
 CONTENT_MAX_LENGTH = 65_536
@@ -33,15 +34,6 @@ def raw_path_has_encoded_slash(meta: dict) -> bool:
     """gunicorn (RAW_URI) and uWSGI (REQUEST_URI) keep the path as sent; Django sees %2F already decoded to '/'."""
     raw = meta.get("RAW_URI") or meta.get("REQUEST_URI") or ""
     return "%2f" in raw.split("?", 1)[0].lower()
-
-
-class StringField(serializers.CharField):
-    """A JSON string only: DRF's CharField would turn 5 into "5", but the body goes upstream as sent."""
-
-    def to_internal_value(self, data):
-        if not isinstance(data, str):
-            self.fail("invalid")
-        return super().to_internal_value(data)
 
 
 class _JsonObjectSerializer(serializers.Serializer):

@@ -1,8 +1,16 @@
 """Shared OpenAPI pieces: error responses every view documents the same way."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiResponse
+from rest_framework import serializers
 
-from accounts.serializers import ErrorSerializer, ValidationErrorSerializer
+
+class ErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ValidationErrorSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    errors = serializers.DictField(required=False, help_text="Messages per field.")
 
 
 def error(description: str, example: str | None = None) -> OpenApiResponse:
