@@ -172,3 +172,26 @@ def test_readiness_is_503_naming_the_failed_checks(django_db_blocker, tmp_path):
     assert health.status_code == 200
     assert ready.status_code == 503
     assert ready.json() == {"status": "unavailable", "checks": {"database": "failed", "cache": "failed"}}
+
+
+def test_a_chunked_body_is_refused_with_411(production_server):
+    import http.client
+    from urllib.parse import urlsplit
+
+    parts = urlsplit(production_server.url)
+    connection = http.client.HTTPConnection(parts.hostname, parts.port, timeout=10)
+    try:
+        connection.request(
+            "POST",
+            "/auth/login",
+            body=iter([b'{"email": "a@example.com", ', b'"password": "x"}']),
+            headers={"Content-Type": "application/json", "X-Forwarded-For": "192.0.2.60"},
+            encode_chunked=True,
+        )
+        response = connection.getresponse()
+        body = response.read()
+    finally:
+        connection.close()
+
+    assert response.status == 411
+    assert json.loads(body) == {"detail": "A request body needs a Content-Length header."}

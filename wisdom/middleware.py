@@ -66,13 +66,19 @@ def _authenticated_user_id(request: HttpRequest) -> str | None:
 
 
 class BodySizeLimitMiddleware:
-    """Refuses a declared body over REQUEST_BODY_MAX_BYTES with 413 before anything reads it."""
+    """Refuses a declared body over REQUEST_BODY_MAX_BYTES with 413 before anything reads it.
+
+    A chunked body (no Content-Length) would reach Django as empty, so it is refused with 411
+    rather than being read as a request without a body.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
         self.limit = settings.REQUEST_BODY_MAX_BYTES
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
+            return JsonResponse({"detail": "A request body needs a Content-Length header."}, status=411)
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw_length)

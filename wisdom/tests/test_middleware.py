@@ -1,0 +1,25 @@
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+def test_a_chunked_body_is_411_not_read_as_empty(api_client):
+    response = api_client.post(
+        "/auth/login", data=b"", content_type="application/json", HTTP_TRANSFER_ENCODING="chunked"
+    )
+
+    assert response.status_code == 411
+    assert response.json() == {"detail": "A request body needs a Content-Length header."}
+
+
+def test_a_declared_body_over_the_limit_is_413_before_it_is_read(api_client, settings):
+    response = api_client.post("/auth/login", data=b"{}", content_type="application/json", CONTENT_LENGTH="2000000")
+
+    assert response.status_code == 413
+
+
+def test_a_non_numeric_content_length_is_400(api_client):
+    response = api_client.post("/auth/login", data=b"{}", content_type="application/json", CONTENT_LENGTH="abc")
+
+    assert response.status_code == 400
+    assert response.json() == {"detail": "Content-Length header is not a number."}
