@@ -2,7 +2,8 @@
 them with wrk, and write docs/benchmarks.md.
 
 Environment: BENCH_DATABASE_URL (default postgres://postgres@127.0.0.1:5432/wisdom_bench, dropped and
-made anew), BENCH_SECONDS (default 10 per wrk run), BENCH_CHATS (default 150).
+made anew), BENCH_SECONDS (default 10 per wrk run), BENCH_REPEATS (default 3 rounds of the overhead
+runs, medians reported), BENCH_CHATS (default 150).
 """
 
 import json
@@ -10,6 +11,7 @@ import os
 import platform
 import re
 import shlex
+import statistics
 import subprocess
 import sys
 import threading
@@ -34,6 +36,7 @@ NOTES = ROOT / "bench" / "NOTES.md"
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "postgres://postgres@127.0.0.1:5432/wisdom_bench")
 SECONDS = int(os.environ.get("BENCH_SECONDS", "10"))
 CHATS = int(os.environ.get("BENCH_CHATS", "150"))
+REPEATS = int(os.environ.get("BENCH_REPEATS", "3"))
 PASSWORD = "a-long-and-unusual-passphrase"
 AGENTS_KEY = "bench-agents-key"
 ENTITY = "bench-entity"
@@ -189,10 +192,10 @@ def _wrk(url: str, label: str, **kwargs) -> WrkResult:
     headers = kwargs.get("headers") or {}
     shown = " ".join(f"-H '{k}: {_mask(k, v)}'" for k, v in headers.items())
     script = f" -s {kwargs['script'].relative_to(ROOT)}" if kwargs.get("script") else ""
-    commands.append(
-        f"{label}: wrk -t{kwargs['threads']} -c{kwargs['connections']} -d{kwargs['seconds']}s --latency "
-        f"{shown}{script} {url}"
-    )
+    shape = f"-t{kwargs['threads']} -c{kwargs['connections']} -d{kwargs['seconds']}s"
+    line = f"{label}: wrk {shape} --latency {shown}{script} {url}"
+    if line not in commands:
+        commands.append(line)
     return run_wrk(url, **kwargs)
 
 
@@ -201,6 +204,10 @@ def _mask(name: str, value: str) -> str:
 
 
 def _overhead(wisdom_url: str, double, wisdom_pid: int, user, token: str) -> dict:
+    """Through wisdom and straight to the double, alternating, REPEATS rounds each; medians reported.
+
+    This machine is a VM whose CPU speed drifts between runs, so one run alone can mislead by 30 %.
+    """
     through = f"{wisdom_url}/personal/entities/{ENTITY}"
     direct = f"{double.url}/entities/{ENTITY}"
     wisdom_headers = {"Authorization": f"Bearer {token}"}
@@ -209,38 +216,52 @@ def _overhead(wisdom_url: str, double, wisdom_pid: int, user, token: str) -> dic
 
     rows = {}
     for connections, threads in ((1, 1), (32, 2)):
-        double.clear_received()
-        before_conns = double.stats()["connections"]
-        cpu_before = procs.cpu_seconds(wisdom_pid)
-        via = _wrk(
-            through,
-            f"wisdom c{connections}",
-            connections=connections,
-            threads=threads,
-            seconds=SECONDS,
-            headers=wisdom_headers,
-        )
-        cpu_after = procs.cpu_seconds(wisdom_pid)
-        opened = double.stats()["connections"] - before_conns
-        double.clear_received()
-        straight = _wrk(
-            direct,
-            f"double c{connections}",
-            connections=connections,
-            threads=threads,
-            seconds=SECONDS,
-            headers=direct_headers,
-        )
-        rows[connections] = {
-            "wisdom": via.__dict__ | {"raw": None},
-            "direct": straight.__dict__ | {"raw": None},
-            "rps_ratio": round(via.rps / straight.rps, 3),
-            "added_p50_ms": round(via.p50_ms - straight.p50_ms, 3),
-            "cpu_ms_per_request": round((cpu_after - cpu_before) * 1000 / max(via.requests, 1), 3),
-            "upstream_connections_opened": opened,
-            "connections_per_1000": round(opened * 1000 / max(via.requests, 1), 2),
-        }
+        rounds = []
+        for _ in range(REPEATS):
+            before_conns = double.stats()["connections"]
+            cpu_before = procs.cpu_seconds(wisdom_pid)
+            via = _wrk(
+                through, f"wisdom c{connections}", connections=connections, threads=threads, seconds=SECONDS,
+                headers=wisdom_headers,
+            )  # fmt: skip
+            cpu = procs.cpu_seconds(wisdom_pid) - cpu_before
+            opened = double.stats()["connections"] - before_conns
+            double.clear_received()  # the double keeps what it received; the benchmark does not need it
+            straight = _wrk(
+                direct, f"double c{connections}", connections=connections, threads=threads, seconds=SECONDS,
+                headers=direct_headers,
+            )  # fmt: skip
+            double.clear_received()
+            rounds.append(
+                {
+                    "wisdom": via.__dict__ | {"raw": None},
+                    "direct": straight.__dict__ | {"raw": None},
+                    "rps_ratio": via.rps / straight.rps,
+                    "added_p50_ms": via.p50_ms - straight.p50_ms,
+                    "cpu_ms_per_request": cpu * 1000 / max(via.requests, 1),
+                    "upstream_connections_opened": opened,
+                    "connections_per_1000": opened * 1000 / max(via.requests, 1),
+                }
+            )
+        rows[connections] = _median_round(rounds)
     return rows
+
+
+def _median_round(rounds: list[dict]) -> dict:
+    def median(values: list[float]) -> float:
+        return round(statistics.median(values), 3)
+
+    row = {
+        key: median([r[key] for r in rounds])
+        for key in ("rps_ratio", "added_p50_ms", "cpu_ms_per_request", "connections_per_1000")
+    }
+    row["upstream_connections_opened"] = sum(r["upstream_connections_opened"] for r in rounds)
+    row["rounds"] = len(rounds)
+    row["added_p50_ms_each"] = [round(r["added_p50_ms"], 3) for r in rounds]
+    row["cpu_ms_per_request_each"] = [round(r["cpu_ms_per_request"], 3) for r in rounds]
+    for path in ("wisdom", "direct"):
+        row[path] = {key: median([r[path][key] for r in rounds]) for key in ("rps", "p50_ms", "p99_ms", "requests")}
+    return row
 
 
 def _profile(wisdom_url: str, wisdom_pid: int, token: str) -> dict:
@@ -401,6 +422,9 @@ def _report(r: dict) -> str:
         "",
         "## 1. Proxy overhead: `GET /personal/entities/{name}` through wisdom vs straight to the double",
         "",
+        f"Each row is the median of {REPEATS} rounds; a round runs wrk through wisdom, then straight to the",
+        "double, for the same time. Upstream connections are what the double counted as opened by wisdom.",
+        "",
         "| concurrency | path | requests/s | p50 ms | p99 ms | requests |",
         "|---|---|---|---|---|---|",
     ]
@@ -421,6 +445,11 @@ def _report(r: dict) -> str:
         lines.append(
             f"| {conc} | {row['rps_ratio']} | {row['added_p50_ms']} | {row['cpu_ms_per_request']} | "
             f"{row['upstream_connections_opened']} | {row['connections_per_1000']} |"
+        )
+    for conc, row in o.items():
+        lines.append(
+            f"Concurrency {conc}, per round: added p50 {row['added_p50_ms_each']} ms, "
+            f"CPU {row['cpu_ms_per_request_each']} ms/request."
         )
     one = o[1] if 1 in o else o["1"]
     chats_ok = c["wall_seconds"] < 6 and c["created_201"] == c["chats"]
