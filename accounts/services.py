@@ -69,17 +69,24 @@ def tokens_refresh(*, refresh_token: str) -> dict:
 def user_create(
     *,
     email: str,
-    password: str | None,
+    password: str | None = None,
+    password_hash: str | None = None,
     first_name: str = "",
     last_name: str = "",
     plan: str = Plan.FREE,
     is_staff: bool = False,
 ) -> User:
-    return User.objects.create_user(
-        email=email,
-        password=password,
+    """A new account in one INSERT. `password_hash` lets a caller hash (slowly) before its transaction."""
+    user = User(
+        email=User.objects.normalize_email(email),
         first_name=first_name,
         last_name=last_name,
         plan=plan,
         is_staff=is_staff,
     )
+    if password_hash is not None:
+        user.password = password_hash
+    else:
+        user.set_password(password)  # None gives an unusable password
+    user.save()
+    return user

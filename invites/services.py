@@ -78,9 +78,7 @@ def invite_redeem(*, token: str, password: str, first_name: str, last_name: str 
         with transaction.atomic():
             if not _take_one_use(invite=invite):
                 raise InviteGone.for_status(_current_status(invite=invite))
-            user = user_create(email=email, password=None, first_name=first_name, last_name=last_name)
-            user.password = password_hash
-            user.save(update_fields=["password"])
+            user = user_create(email=email, password_hash=password_hash, first_name=first_name, last_name=last_name)
             InviteRedemption.objects.create(invite=invite, user=user, email=user.email)
     except IntegrityError:
         # The Lower(email) unique constraint: someone signed up with this email meanwhile.
