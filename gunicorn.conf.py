@@ -11,7 +11,9 @@ import os
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-threads = int(os.environ.get("GUNICORN_THREADS", "100"))
+# Each worker can hold every slow chat by itself: connections are not spread evenly between
+# workers, and a request queued behind busy threads waits a whole chat (see bench/NOTES.md).
+threads = int(os.environ.get("GUNICORN_THREADS", "150"))
 # Above the chat time-out (INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS, 60 s), so a slow chat is answered
 # with wisdom's own 504 rather than the worker being killed.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))

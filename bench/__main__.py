@@ -175,8 +175,8 @@ def _server_settings(env: dict) -> dict:
     from django.conf import settings
 
     return {
-        "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY", "2 (default)"),
-        "GUNICORN_THREADS": env.get("GUNICORN_THREADS", "100 (default)"),
+        "WEB_CONCURRENCY": env.get("WEB_CONCURRENCY") or os.environ.get("WEB_CONCURRENCY", "2 (default)"),
+        "GUNICORN_THREADS": env.get("GUNICORN_THREADS") or os.environ.get("GUNICORN_THREADS", "150 (default)"),
         "DATABASE_POOL_MAX_SIZE": settings.DATABASES["default"]["OPTIONS"].get("pool", {}).get("max_size"),
         "INTUNO_AGENTS_POOL_SIZE": settings.INTUNO_AGENTS_POOL_SIZE,
         "PASSWORD_HASHER": settings.PASSWORD_HASHERS[0],
