@@ -116,8 +116,7 @@ def wisdom_agents_live(django_db_setup, django_db_blocker, live_tmp, agents_doub
             live_tmp,
             workers=2,
             threads=8,
-            INTUNO_AGENTS_BASE_URL=agents_double_session.url,
-            INTUNO_AGENTS_API_KEY=AGENTS_API_KEY,
+            double=agents_double_session,
             LOG_FORMAT="json",
         ) as server,
     ):

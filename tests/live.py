@@ -81,8 +81,13 @@ def stop(process: subprocess.Popen) -> None:
 
 
 @contextlib.contextmanager
-def wisdom_server(tmp_path: Path, *, workers: int = 1, threads: int = 16, **env: str) -> Iterator[LiveServer]:
-    """gunicorn with the committed gunicorn.conf.py, on a free port, against the test database."""
+def wisdom_server(
+    tmp_path: Path, *, workers: int = 1, threads: int = 16, double=None, **env: str
+) -> Iterator[LiveServer]:
+    """gunicorn with the committed gunicorn.conf.py, on a free port, against the test database;
+    in front of `double` (a personal.double.process.DoubleProcess) when one is given."""
+    if double is not None:
+        env = {"INTUNO_AGENTS_BASE_URL": double.url, "INTUNO_AGENTS_API_KEY": double.api_key, **env}
     port = free_port()
     log_path = tmp_path / f"wisdom-{port}.log"
     full_env = {

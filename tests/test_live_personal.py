@@ -169,8 +169,7 @@ def test_a_slow_upstream_is_504_from_wisdom_not_a_dead_worker(agents_double, ali
     agents_double.switch(fault="hang")
     with wisdom_server(
         tmp_path,
-        INTUNO_AGENTS_BASE_URL=agents_double.url,
-        INTUNO_AGENTS_API_KEY=AGENTS_API_KEY,
+        double=agents_double,
         INTUNO_AGENTS_TIMEOUT_SECONDS="0.5",
     ) as server:
         response = requests.get(f"{server.url}/personal/entities", headers=bearer(alice), timeout=10)

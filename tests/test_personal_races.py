@@ -6,7 +6,7 @@ import time
 import pytest
 import requests
 
-from conftest import AGENTS_API_KEY, on_behalf_of
+from conftest import on_behalf_of
 from tests.live import wisdom_server
 
 pytestmark = [pytest.mark.live, pytest.mark.race, pytest.mark.django_db(transaction=True)]
@@ -43,8 +43,7 @@ def four_workers(tmp_path, agents_double):
         tmp_path,
         workers=4,
         threads=8,
-        INTUNO_AGENTS_BASE_URL=agents_double.url,
-        INTUNO_AGENTS_API_KEY=AGENTS_API_KEY,
+        double=agents_double,
         DATABASE_POOL_MAX_SIZE="12",
     ) as server:
         yield server
@@ -93,8 +92,7 @@ def test_auth_me_answers_at_once_while_slow_chats_wait_upstream(tmp_path, agents
         tmp_path,
         workers=1,
         threads=16,
-        INTUNO_AGENTS_BASE_URL=agents_double.url,
-        INTUNO_AGENTS_API_KEY=AGENTS_API_KEY,
+        double=agents_double,
         DATABASE_POOL_MAX_SIZE="2",
         DATABASE_POOL_TIMEOUT_SECONDS="10",
     ) as server:
