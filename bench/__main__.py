@@ -279,7 +279,7 @@ def _profile(wisdom_url: str, wisdom_pid: int, token: str) -> dict:
     commands.append(f"profile: py-spy record --pid <worker> --gil --rate 250 --duration {SECONDS} --format raw")
     time.sleep(1.0)
     run_wrk(
-        f"{wisdom_url}/personal/entities/{ENTITY}", connections=4, threads=2, seconds=SECONDS - 2,
+        f"{wisdom_url}/personal/entities/{ENTITY}", connections=4, threads=2, seconds=max(SECONDS - 2, 1),
         headers={"Authorization": f"Bearer {token}"},
     )  # fmt: skip
     errors = [spy.communicate(timeout=SECONDS + 30)[1].decode(errors="replace") for spy in spies]
