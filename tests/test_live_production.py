@@ -195,3 +195,16 @@ def test_a_chunked_body_is_refused_with_411(production_server):
 
     assert response.status == 411
     assert json.loads(body) == {"detail": "A request body needs a Content-Length header."}
+
+
+def test_probes_by_ip_address_pass_under_production_hosts(django_db_blocker, tmp_path):
+    # Docker's HEALTHCHECK and load balancers call http://<ip>:8000/healthz; the hosts list names the site.
+    env = {"DJANGO_ALLOWED_HOSTS": "api.example.com", "DJANGO_SECURE_SSL_REDIRECT": "true"}
+    with django_db_blocker.unblock(), wisdom_server(tmp_path, **env) as server:
+        health = requests.get(f"{server.url}/healthz", allow_redirects=False)
+        ready = requests.get(f"{server.url}/readyz/", allow_redirects=False)
+        other = requests.get(f"{server.url}/auth/me", allow_redirects=False)
+
+    assert health.status_code == 200 and health.json() == {"status": "ok"}
+    assert ready.status_code == 200 and ready.json()["checks"]["database"] == "ok"
+    assert other.status_code == 400  # everything else still checks the Host header

@@ -1,11 +1,15 @@
-"""Liveness (/healthz, no I/O) and readiness (/readyz: database, and the cache when shared)."""
+"""Liveness (/healthz, no I/O) and readiness (/readyz: database, and the cache when shared).
+
+Served by a middleware ahead of the host check: probes (Docker's HEALTHCHECK, a load balancer)
+call by IP address, which DJANGO_ALLOWED_HOSTS rightly does not list.
+"""
 
 import logging
 
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.http import HttpRequest, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.http import require_GET
 
 logger = logging.getLogger(__name__)
@@ -51,3 +55,13 @@ def _cache_ok() -> bool:
     except Exception as e:
         logger.error("readiness: cache check failed: %s", type(e).__name__)
         return False
+
+
+class HealthCheckMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        self.probes = {"/healthz": healthz, "/readyz": readyz}
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        probe = self.probes.get(request.path_info.rstrip("/"))
+        return probe(request) if probe else self.get_response(request)

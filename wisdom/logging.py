@@ -1,9 +1,12 @@
 """Log filters and the JSON formatter: request ids on every line, secrets on none."""
 
+import functools
 import logging
 import logging.config
 import re
 
+from django.core.signals import setting_changed
+from django.dispatch import receiver
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from wisdom import request_context
@@ -15,7 +18,7 @@ _SECRET_FIELD = re.compile(
     r"(?i)((?:password|passwd|secret|token|api[_-]?key|service[_-]?key|authorization)[\"']?\s*[:=]\s*[\"']?)([^\s\"',&}]+)"
 )
 _PASSWORD_HASH = re.compile(r"\b(argon2|pbkdf2_sha256|pbkdf2_sha1|scrypt|md5)\$[^\s\"']+")
-_INVITE_TOKEN_PATH = re.compile(r"^/invites/[^/]+/(preview|redeem)")
+_INVITE_TOKEN_PATH = re.compile(r"/invites/[^/\s?#]+/(preview|redeem)")
 
 
 def configure(config: dict) -> None:
@@ -25,24 +28,36 @@ def configure(config: dict) -> None:
 
 
 def redact_text(text: str) -> str:
-    from django.conf import settings  # read lazily: filters are built while settings load
-
     text = _JWT.sub("[redacted-jwt]", text)
     text = _BEARER.sub(r"\1[redacted]", text)
     text = _SECRET_FIELD.sub(r"\1[redacted]", text)
     text = _PASSWORD_HASH.sub(r"\1$[redacted]", text)
-    for secret in _configured_secrets(settings):
+    text = redact_path(text)  # e.g. Django's "Internal Server Error: /invites/<token>/redeem"
+    for secret in _configured_secrets():
         text = text.replace(secret, "[redacted]")
     return text
 
 
-def _configured_secrets(settings) -> list[str]:
-    secrets = [settings.SECRET_KEY, settings.INTUNO_AGENTS_API_KEY, *settings.AGENTS_SERVICE_API_KEYS]
-    return [s for s in secrets if s and len(s) >= 6]
+@functools.cache
+def _configured_secrets() -> tuple[str, ...]:
+    from django.conf import settings  # read lazily: filters are built while settings load
+
+    secrets = [
+        settings.SECRET_KEY,
+        settings.SIMPLE_JWT["SIGNING_KEY"],
+        settings.INTUNO_AGENTS_API_KEY,
+        *settings.AGENTS_SERVICE_API_KEYS,
+    ]
+    return tuple({s for s in secrets if s and len(s) >= 6})
+
+
+@receiver(setting_changed)
+def _forget_secrets(**kwargs) -> None:
+    _configured_secrets.cache_clear()
 
 
 def redact_path(path: str) -> str:
-    """Invite tokens are bearer secrets: keep them out of access logs."""
+    """Invite tokens are bearer secrets: keep them out of every log line."""
     return _INVITE_TOKEN_PATH.sub(r"/invites/[token]/\1", path)
 
 

@@ -46,6 +46,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "wisdom.middleware.RequestContextMiddleware",
+    "wisdom.health.HealthCheckMiddleware",
     "wisdom.middleware.BodySizeLimitMiddleware",
     "wisdom.middleware.TrailingSlashMiddleware",
     "django.middleware.security.SecurityMiddleware",
@@ -169,7 +170,9 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsPerson"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_PARSER_CLASSES": ["wisdom.parsers.StrictJSONParser"],
+    # Escaped output: whatever an upstream answer holds (even a lone surrogate) renders, never a 500.
+    "UNICODE_JSON": False,
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "EXCEPTION_HANDLER": "wisdom.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
@@ -220,7 +223,6 @@ CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-request-id")
 CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
-SECURE_REDIRECT_EXEMPT = [r"^healthz$", r"^readyz$"]  # load balancer probes speak plain HTTP
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_COOKIES = env.bool("DJANGO_SECURE_COOKIES", default=not DEBUG)  # false only for plain-http test servers
 SESSION_COOKIE_SECURE = SECURE_COOKIES

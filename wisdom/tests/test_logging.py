@@ -57,3 +57,15 @@ def test_json_lines_carry_the_current_request_id():
     assert line["request_id"] == "rid-42"
     assert line["message"] == "hello world"
     assert line["level"] == "INFO" and line["logger"] == "wisdom.test" and line["time"]
+
+
+def test_invite_tokens_are_masked_inside_messages_too():
+    assert redact_text("Internal Server Error: /invites/abc123DEF/redeem") == (
+        "Internal Server Error: /invites/[token]/redeem"
+    )
+
+
+def test_a_separate_jwt_signing_key_is_redacted(settings):
+    settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "a-separate-jwt-signing-key-77"}
+
+    assert "a-separate-jwt-signing-key-77" not in redact_text("key a-separate-jwt-signing-key-77 leaked")
