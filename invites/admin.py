@@ -69,7 +69,10 @@ class InviteAdmin(admin.ModelAdmin):
     def save_model(self, request, obj: Invite, form, change: bool) -> None:
         if not change:
             obj.inviter = request.user
-        super().save_model(request, obj, form, change)
+            obj.save()
+        elif form.changed_data:
+            # Only what the form changed: a redeem or revoke landing meanwhile keeps its use_count or revoked_at.
+            obj.save(update_fields=form.changed_data)
 
     def get_search_results(self, request, queryset, search_term):
         # PostgreSQL refuses NUL in text parameters; such a term matches nothing anyway.

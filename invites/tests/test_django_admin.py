@@ -1,8 +1,10 @@
 import html
 from datetime import timedelta
+from unittest import mock
 
 import pytest
 from django.contrib.auth.models import Permission
+from django.db.models import F
 from django.test import Client
 from django.utils import timezone
 
@@ -134,6 +136,25 @@ def test_change_form_refuses_max_uses_below_the_uses_already_made(desk):
     assert response.status_code == 200
     assert "Already used 2 times; max uses cannot be lower." in html.unescape(response.content.decode())
     assert Invite.objects.get(pk=invite.pk).max_uses == 3
+
+
+def test_saving_the_change_form_keeps_a_use_taken_meanwhile(desk):
+    invite = InviteFactory(max_uses=5, use_count=1, note="before", expires_at=None)
+    original_clean = Invite.clean
+
+    def clean_while_someone_redeems(self):
+        Invite.objects.filter(pk=self.pk).update(use_count=F("use_count") + 1)  # a redeem between load and save
+        original_clean(self)
+
+    with mock.patch.object(Invite, "clean", clean_while_someone_redeems):
+        response = desk.post(f"{CHANGELIST}{invite.pk}/change/", {"max_uses": "5", "note": "after",
+                                                                  "redemptions-TOTAL_FORMS": "0",
+                                                                  "redemptions-INITIAL_FORMS": "0"})  # fmt: skip
+
+    assert response.status_code == 302
+    invite.refresh_from_db()
+    assert invite.note == "after"
+    assert invite.use_count == 2
 
 
 def test_revoke_action_revokes_the_selected_invites_only(desk):
