@@ -14,7 +14,7 @@ RUN pip install -r requirements.txt
 COPY . .
 
 # collectstatic needs settings to load; these values exist only for this build step.
-RUN DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdef DJANGO_DEBUG=false \
+RUN DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdef INTUNO_AGENTS_API_KEY=build-only DJANGO_DEBUG=false \
     python manage.py collectstatic --noinput \
  && useradd --system --uid 10001 --home /app wisdom \
  && chown -R wisdom /app

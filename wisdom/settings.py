@@ -202,7 +202,10 @@ SPECTACULAR_SETTINGS = {
 
 # --- Agents service (upstream) ------------------------------------------------------------
 INTUNO_AGENTS_BASE_URL = env.str("INTUNO_AGENTS_BASE_URL", default="http://127.0.0.1:8001").rstrip("/")
-INTUNO_AGENTS_API_KEY = env.str("INTUNO_AGENTS_API_KEY", default="dev-agents-key" if DEBUG else "")
+# No default in production: without it every proxied call would be the agents service's 401.
+INTUNO_AGENTS_API_KEY = (
+    env.str("INTUNO_AGENTS_API_KEY") if not DEBUG else env.str("INTUNO_AGENTS_API_KEY", default="dev-agents-key")
+)
 INTUNO_AGENTS_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_TIMEOUT_SECONDS", default=30)
 INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS", default=60)
 INTUNO_AGENTS_CONNECT_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_CONNECT_TIMEOUT_SECONDS", default=3.05)

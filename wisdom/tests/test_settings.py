@@ -12,6 +12,7 @@ PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "wisdom.settings",
     "DJANGO_SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789",
     "DJANGO_ALLOWED_HOSTS": "api.example.com",
+    "INTUNO_AGENTS_API_KEY": "a-production-agents-key",
 }
 
 
@@ -31,13 +32,23 @@ def test_production_settings_start():
     assert _setup(**PROD_ENV).stdout.strip() == "started"
 
 
-def test_missing_secret_key_stops_start_up_naming_it():
-    env = {k: v for k, v in PROD_ENV.items() if k != "DJANGO_SECRET_KEY"}
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "INTUNO_AGENTS_API_KEY"])
+def test_a_missing_production_secret_stops_start_up_naming_it(name):
+    env = {k: v for k, v in PROD_ENV.items() if k != name}
 
     result = _setup(**env)
 
     assert result.returncode != 0
-    assert "DJANGO_SECRET_KEY" in result.stderr
+    assert name in result.stderr
+
+
+def test_production_hashes_passwords_with_argon2_first():
+    result = _run(
+        ["-c", "import django; django.setup(); from django.conf import settings as s; print(s.PASSWORD_HASHERS[0])"],
+        **PROD_ENV,
+    )
+
+    assert result.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
 def test_debug_runs_without_a_secret_key():
