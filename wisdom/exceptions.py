@@ -5,6 +5,7 @@ import traceback
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
+from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
@@ -29,6 +30,8 @@ class ApiError(Exception):
 
 
 NESTED_TOO_DEEPLY = "JSON parse error - the document is nested too deeply."
+DATABASE_BUSY = "The service is busy; try again shortly."
+DATABASE_RETRY_AFTER_SECONDS = "5"
 
 
 class PayloadTooLarge(exceptions.APIException):
@@ -42,6 +45,10 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         return Response({"detail": exc.detail, **exc.extra}, status=exc.status_code, headers=exc.headers)
     if isinstance(exc, agents.AgentsError):
         return _agents_response(exc)
+    if isinstance(exc, OperationalError):
+        # No free pooled connection in time, the database unreachable, or SQLite's write lock: a 503 to retry.
+        logger.error("database unavailable: %s", type(exc.__cause__ or exc).__name__)
+        return Response({"detail": DATABASE_BUSY}, status=503, headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS})
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, DjangoPermissionDenied):

@@ -23,3 +23,22 @@ def test_a_non_numeric_content_length_is_400(api_client):
 
     assert response.status_code == 400
     assert response.json() == {"detail": "Content-Length header is not a number."}
+
+
+def test_a_database_that_cannot_serve_in_time_is_503_with_retry_after(api_client, user):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    from conftest import bearer
+
+    headers = bearer(user)
+    with mock.patch(
+        "rest_framework_simplejwt.authentication.JWTAuthentication.get_user",
+        side_effect=OperationalError("couldn't get a connection after 10.00 sec"),
+    ):
+        response = api_client.get("/auth/me", headers=headers)
+
+    assert response.status_code == 503
+    assert response["Retry-After"] == "5"
+    assert response.json() == {"detail": "The service is busy; try again shortly."}
