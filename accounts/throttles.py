@@ -1,11 +1,10 @@
 from rest_framework.throttling import SimpleRateThrottle
 
+from wisdom.throttles import IpRateThrottle
 
-class LoginIpThrottle(SimpleRateThrottle):
+
+class LoginIpThrottle(IpRateThrottle):
     scope = "login_ip"
-
-    def get_cache_key(self, request, view):
-        return self.cache_format % {"scope": self.scope, "ident": self.get_ident(request)}
 
 
 class LoginEmailThrottle(SimpleRateThrottle):
