@@ -7,6 +7,22 @@ from accounts.services import tokens_for
 from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
 
 SERVICE_KEY = "test-service-key-1"
+
+# The headers wisdom itself sends upstream; anything else would have come from the client.
+UPSTREAM_HEADERS = frozenset(
+    {
+        "host",
+        "user-agent",
+        "accept-encoding",
+        "accept",
+        "connection",
+        "x-api-key",
+        "x-user-id",
+        "x-request-id",
+        "content-type",
+        "content-length",
+    }
+)
 ROTATED_SERVICE_KEY = "test-service-key-2"
 
 

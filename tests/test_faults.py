@@ -146,13 +146,7 @@ def alice(make_live_user, wisdom, double):
 
 def _seed_ada(double, user) -> None:
     """Straight to the double, on a connection of its own, so wisdom's pool is left as it was."""
-    created = requests.post(
-        f"{double.url}/entities",
-        json={"name": "ada"},
-        headers={"X-API-Key": AGENTS_KEY, "X-User-Id": str(user.pk)},
-        timeout=10,
-    )
-    assert created.status_code == 201
+    assert double.seed_entity(name="ada", owner_id=str(user.pk)).status_code == 201
 
 
 def _call(wisdom, route: Route, user, headers: dict | None = None) -> requests.Response:

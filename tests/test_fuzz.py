@@ -15,13 +15,12 @@ import uuid
 
 import hypothesis
 import pytest
-import requests
 import schemathesis
 from hypothesis import HealthCheck
 
 from accounts.models import Plan
 from accounts.services import tokens_for
-from conftest import AGENTS_API_KEY, LIVE_PASSWORD, SERVICE_KEY
+from conftest import LIVE_PASSWORD, SERVICE_KEY
 from tests.live import ROOT
 
 pytestmark = [pytest.mark.live, pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
@@ -95,12 +94,7 @@ class World:
 
     def ensure_entity(self, name: str, owner: str) -> None:
         """Straight to the double: a fuzzed DELETE may have removed it; 409 means it is there already."""
-        response = requests.post(
-            f"{self.double.url}/entities",
-            json={"name": name, "display_name": name, "description": "seeded"},
-            headers={"X-API-Key": AGENTS_API_KEY, "X-User-Id": owner},
-            timeout=5,
-        )
+        response = self.double.seed_entity(name=name, owner_id=owner, display_name=name, description="seeded")
         assert response.status_code in (201, 409), response.text
 
 

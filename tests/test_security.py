@@ -21,7 +21,7 @@ from accounts.authentication import INVALID_SERVICE_KEY
 from accounts.models import User
 from accounts.permissions import OnBehalfOfRequired
 from accounts.services import tokens_for
-from conftest import AGENTS_API_KEY, LIVE_PASSWORD, ROTATED_SERVICE_KEY, SERVICE_KEY, bearer
+from conftest import AGENTS_API_KEY, LIVE_PASSWORD, ROTATED_SERVICE_KEY, SERVICE_KEY, UPSTREAM_HEADERS, bearer
 from invites.errors import INVITE_NOT_FOUND
 from invites.models import Invite, InviteRedemption
 from invites.tests.factories import InviteFactory
@@ -41,19 +41,6 @@ FORBIDDEN = {"detail": "You do not have permission to perform this action."}
 NO_ACTIVE_USER = {"detail": "X-On-Behalf-Of names no active user."}
 CHALLENGE = 'Bearer realm="api"'
 
-# The headers wisdom itself sends upstream; anything else would have come from the client.
-UPSTREAM_HEADERS = {
-    "host",
-    "user-agent",
-    "accept-encoding",
-    "accept",
-    "connection",
-    "x-api-key",
-    "x-user-id",
-    "x-request-id",
-    "content-type",
-    "content-length",
-}
 # Every route with a name in its path: method, suffix, a body that would be valid.
 NAME_ROUTES = [
     ("GET", "", None),
@@ -79,13 +66,7 @@ def world(wisdom_agents_live, agents_double, make_live_user):
     alice = make_live_user(email="alice.security@example.com", plan="pro")
     bob = make_live_user(email="bob.security@example.com")
     invite = InviteFactory(max_uses=2, email="")
-    created = requests.post(
-        f"{agents_double.url}/entities",
-        json={"name": "ada"},
-        headers={"X-API-Key": AGENTS_API_KEY, "X-User-Id": str(alice.pk)},
-        timeout=10,
-    )
-    assert created.status_code == 201
+    assert agents_double.seed_entity(name="ada", owner_id=str(alice.pk)).status_code == 201
     agents_double.clear_received()
     return {"url": wisdom_agents_live.url, "double": agents_double, "alice": alice, "bob": bob, "invite": invite}
 

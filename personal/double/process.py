@@ -100,6 +100,15 @@ class DoubleProcess:
         """Everything the double holds, whoever owns it."""
         return self._control("GET", "/__entities")
 
+    def seed_entity(self, *, name: str, owner_id: str, **fields) -> requests.Response:
+        """Straight through the agents API on a connection of its own (wisdom's pool is left as it was)."""
+        return requests.post(
+            f"{self.url}/entities",
+            json={"name": name, **fields},
+            headers={"X-API-Key": self.api_key, "X-User-Id": owner_id},
+            timeout=10,
+        )
+
 
 @contextlib.contextmanager
 def running_double(
