@@ -3,27 +3,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from accounts.services import tokens_for
-from accounts.tests.factories import DEFAULT_PASSWORD, UserFactory
-
-SERVICE_KEY = "test-service-key-1"
-
-# The headers wisdom itself sends upstream; anything else would have come from the client.
-UPSTREAM_HEADERS = frozenset(
-    {
-        "host",
-        "user-agent",
-        "accept-encoding",
-        "accept",
-        "connection",
-        "x-api-key",
-        "x-user-id",
-        "x-request-id",
-        "content-type",
-        "content-length",
-    }
-)
-ROTATED_SERVICE_KEY = "test-service-key-2"
+from accounts.tests.factories import UserFactory
+from tests.helpers.auth import bearer
+from tests.helpers.constants import AGENTS_API_KEY, PASSWORD
 
 
 @pytest.fixture
@@ -33,7 +15,7 @@ def api_client() -> APIClient:
 
 @pytest.fixture
 def password() -> str:
-    return DEFAULT_PASSWORD
+    return PASSWORD
 
 
 @pytest.fixture
@@ -51,15 +33,6 @@ def staff_user(db):
     return UserFactory(email="staff@example.com", first_name="Stella", is_staff=True)
 
 
-def bearer(user) -> dict:
-    """Headers carrying a fresh access token for `user`."""
-    return {"Authorization": f"Bearer {tokens_for(user=user)['access_token']}"}
-
-
-def on_behalf_of(user, key: str = SERVICE_KEY) -> dict:
-    return {"X-Service-Key": key, "X-On-Behalf-Of": str(user.pk)}
-
-
 @pytest.fixture
 def user_client(user) -> APIClient:
     client = APIClient()
@@ -75,13 +48,10 @@ def live_tmp(tmp_path_factory):
 @pytest.fixture(scope="session")
 def wisdom_live(django_db_setup, django_db_blocker, live_tmp):
     """One gunicorn serving wisdom on the test database for the session; tests use transactional_db."""
-    from tests.live import wisdom_server
+    from tests.helpers.live import wisdom_server
 
     with django_db_blocker.unblock(), wisdom_server(live_tmp, workers=2, threads=8) as server:
         yield server
-
-
-LIVE_PASSWORD = "a-long-and-unusual-passphrase"
 
 
 @pytest.fixture
@@ -91,7 +61,7 @@ def make_live_user(transactional_db):
 
     def make(**fields):
         user = UserFactory(**fields)
-        user.password = make_password(LIVE_PASSWORD, hasher="argon2")
+        user.password = make_password(PASSWORD, hasher="argon2")
         user.save(update_fields=["password"])
         return user
 
@@ -99,13 +69,10 @@ def make_live_user(transactional_db):
 
 
 # --- personal: the agents double (a real subprocess over HTTP) and wisdom pointed at it ---------------
-AGENTS_API_KEY = "test-agents-key"
-
-
 @pytest.fixture(scope="session")
 def agents_double_session(tmp_path_factory):
-    """One `python -m personal.double` for the session, on a free port; see personal/double/process.py."""
-    from personal.double.process import running_double
+    """One `python -m agents_double` for the session, on a free port; see tests/helpers/double.py."""
+    from tests.helpers.double import running_double
 
     log_path = tmp_path_factory.mktemp("agents-double") / "double.log"
     with running_double(api_key=AGENTS_API_KEY, log_path=log_path) as double:
@@ -124,7 +91,7 @@ def agents_double(agents_double_session, settings):
 @pytest.fixture(scope="session")
 def wisdom_agents_live(django_db_setup, django_db_blocker, live_tmp, agents_double_session):
     """gunicorn (2 workers x 8 threads) on the test database, calling the session's double."""
-    from tests.live import wisdom_server
+    from tests.helpers.live import wisdom_server
 
     with (
         django_db_blocker.unblock(),

@@ -70,7 +70,7 @@ def main() -> None:
     import django
 
     django.setup()
-    from personal.double.process import DoubleProcess
+    from tests.helpers.double import DoubleProcess
 
     double = DoubleProcess(api_key=AGENTS_KEY, log_path=RESULTS / "double.log").start()
     wisdom_port = _free_port()
@@ -418,7 +418,7 @@ def _report(r: dict) -> str:
         f"Written by `make bench` on {m['date']}. Machine: {m['cores']} cores ({m['cpu']}), {m['memory_gib']} GiB,",
         f"Linux {m['kernel']}, Python {m['python']}, PostgreSQL {m['postgres']}, {m['wrk']}.",
         "wisdom runs under its committed `gunicorn.conf.py` (`" + r["gunicorn_command"] + "`) on PostgreSQL with",
-        "Redis as the cache and JSON logs, in front of the agents double (`python -m personal.double`), all on",
+        "Redis as the cache and JSON logs, in front of the agents double (`python -m agents_double`), all on",
         "this one machine, sharing its cores with the load generator.",
         "",
         "Server settings: " + ", ".join(f"`{k}={v}`" for k, v in r["settings"].items()) + ".",

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import psutil
 
-from tests.live import stop, wait_until_up
+from tests.helpers.processes import stop, wait_until_up
 
 __all__ = ["cpu_seconds", "peak_rss", "rss_bytes", "start", "stop", "tree"]
 

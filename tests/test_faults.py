@@ -11,9 +11,9 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
-from conftest import bearer
-from personal.double.process import running_double
-from tests.live import wisdom_server
+from tests.helpers.auth import bearer
+from tests.helpers.double import running_double
+from tests.helpers.live import wisdom_server
 from wisdom.exceptions import (
     AGENTS_BAD_CREDENTIALS,
     AGENTS_FAILED,
@@ -95,7 +95,7 @@ FAULTS = [
     Fault("hang", {"fault": "hang"}, 504, AGENTS_TIMEOUT),
     Fault(
         "500_with_a_secret",
-        {"fault": "status", "fault_status": 500, "fault_body": SECRET_BODY},
+        {"fault": "canned", "fault_status": 500, "fault_body": SECRET_BODY},
         502,
         AGENTS_FAILED,
         (SECRET, PASSWORD, "Traceback", SECRET_TAIL),
@@ -195,7 +195,7 @@ def test_a_misbehaving_upstream_gets_its_documented_answer_in_time_and_wisdom_re
 
 
 def test_a_500_body_reaches_only_the_server_log_and_only_truncated(wisdom, double, alice):
-    double.switch(fault="status", fault_status=500, fault_body=SECRET_BODY)
+    double.switch(fault="canned", fault_status=500, fault_body=SECRET_BODY)
     try:
         response = _call(wisdom, ROUTES_BY_ID["list"], alice)
     finally:
@@ -217,7 +217,7 @@ def test_an_upstream_body_nested_too_deeply_is_not_a_500(
     wisdom, double, alice, status, expected_status, expected_detail
 ):
     # json recurses once per level: such a body was a RecursionError, and a 500, before the client caught it.
-    double.switch(fault="status", fault_status=status, fault_body="[" * 100_000 + "]" * 100_000)
+    double.switch(fault="canned", fault_status=status, fault_body="[" * 100_000 + "]" * 100_000)
     try:
         responses = [_call(wisdom, ROUTES_BY_ID[route], alice) for route in ("list", "get", "message")]
     finally:

@@ -20,8 +20,8 @@ from hypothesis import HealthCheck
 
 from accounts.models import Plan
 from accounts.services import tokens_for
-from conftest import LIVE_PASSWORD, SERVICE_KEY
-from tests.live import ROOT
+from tests.helpers.constants import PASSWORD, SERVICE_KEY
+from tests.helpers.processes import ROOT
 
 pytestmark = [pytest.mark.live, pytest.mark.fuzz, pytest.mark.django_db(transaction=True)]
 
@@ -61,7 +61,7 @@ OUTCOMES: collections.Counter = collections.Counter()
 @pytest.fixture(scope="module")
 def fuzz_server(django_db_setup, django_db_blocker, live_tmp, agents_double_session):
     """Its own gunicorn, so that throttles never answer 429 in place of the code under test."""
-    from tests.live import wisdom_server
+    from tests.helpers.live import wisdom_server
 
     with (
         django_db_blocker.unblock(),
@@ -149,7 +149,7 @@ def seed(case, world: World) -> None:
     if "id" in params and pick(case, "id", (False, True)):
         case.path_parameters = {**params, "id": str(SEED_INVITE_ID)}
     if case.operation.path == "/auth/login" and pick(case, "login", (False, True)):
-        case.body = {"email": world.user.email.upper(), "password": LIVE_PASSWORD}
+        case.body = {"email": world.user.email.upper(), "password": PASSWORD}
     if case.operation.path == "/auth/refresh" and pick(case, "refresh", (False, True)):
         case.body = {"refresh_token": tokens_for(user=world.user)["refresh_token"]}
 

@@ -9,9 +9,9 @@ import pytest
 import requests
 from django.contrib.auth.models import Permission
 
-from conftest import LIVE_PASSWORD
 from invites.models import Invite
-from tests import live
+from tests.helpers import live
+from tests.helpers.constants import PASSWORD
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -87,7 +87,7 @@ def test_staff_adds_an_invite_shares_its_url_and_revokes_it_in_the_admin(admin_s
     try:
         browser.get(f"{url}/admin/login/?next=/admin/")
         browser.find_element(By.NAME, "username").send_keys("DESK@example.com")
-        browser.find_element(By.NAME, "password").send_keys(LIVE_PASSWORD)
+        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
         browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
         assert "log out" in browser.find_element(By.ID, "logout-form").text.lower()  # upper-cased by the admin CSS
 
@@ -129,4 +129,4 @@ def test_staff_adds_an_invite_shares_its_url_and_revokes_it_in_the_admin(admin_s
         raise
     print(f"\nadmin browser flow took {time.monotonic() - started:.2f}s")
     assert token not in admin_server.log()
-    assert LIVE_PASSWORD not in admin_server.log()
+    assert PASSWORD not in admin_server.log()

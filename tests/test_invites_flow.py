@@ -9,11 +9,10 @@ import requests
 
 from accounts.models import User
 from invites.models import Invite
-from tests import live
+from tests.helpers import live
+from tests.helpers.constants import PASSWORD
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
-
-PASSWORD = "a-long-and-unusual-passphrase"
 
 
 def create_invite(*args: str) -> dict:

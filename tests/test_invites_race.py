@@ -9,16 +9,16 @@ import requests
 from accounts.models import User
 from invites.models import Invite, InviteRedemption
 from invites.tests.factories import InviteFactory
+from tests.helpers.constants import PASSWORD
 
 pytestmark = [pytest.mark.live, pytest.mark.race, pytest.mark.django_db(transaction=True)]
 
 ATTEMPTS = 30
-PASSWORD = "a-long-and-unusual-passphrase"
 
 
 @pytest.fixture(scope="module")
 def race_server(django_db_setup, django_db_blocker, tmp_path_factory):
-    from tests.live import wisdom_server
+    from tests.helpers.live import wisdom_server
 
     with django_db_blocker.unblock(), wisdom_server(tmp_path_factory.mktemp("race"), workers=3, threads=8) as server:
         yield server

@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from conftest import LIVE_PASSWORD as PASSWORD
+from tests.helpers.constants import PASSWORD
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 

@@ -7,7 +7,8 @@ from urllib.parse import quote, urlsplit
 import pytest
 import requests
 
-from conftest import AGENTS_API_KEY, LIVE_PASSWORD, SERVICE_KEY, bearer
+from tests.helpers.auth import bearer
+from tests.helpers.constants import AGENTS_API_KEY, PASSWORD, SERVICE_KEY
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -37,7 +38,7 @@ def _raw_request(url: str, method: str, path: str, headers: dict) -> tuple[int, 
 def test_all_nine_routes_work_for_a_logged_in_user(wisdom_agents_live, agents_double, alice):
     base = f"{wisdom_agents_live.url}/personal/entities"
     login = requests.post(
-        f"{wisdom_agents_live.url}/auth/login", json={"email": alice.email, "password": LIVE_PASSWORD}, timeout=10
+        f"{wisdom_agents_live.url}/auth/login", json={"email": alice.email, "password": PASSWORD}, timeout=10
     )
     auth = {"Authorization": f"Bearer {login.json()['access_token']}"}
     with requests.Session() as s:
@@ -164,7 +165,7 @@ def test_the_access_line_carries_upstream_status_and_time_and_no_key(wisdom_agen
 
 
 def test_a_slow_upstream_is_504_from_wisdom_not_a_dead_worker(agents_double, alice, tmp_path):
-    from tests.live import wisdom_server
+    from tests.helpers.live import wisdom_server
 
     agents_double.switch(fault="hang")
     with wisdom_server(

@@ -7,8 +7,8 @@ import uuid
 import pytest
 import requests
 
-from conftest import LIVE_PASSWORD
-from tests.live import wisdom_server
+from tests.helpers.constants import PASSWORD
+from tests.helpers.live import wisdom_server
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
@@ -40,7 +40,7 @@ def test_every_log_line_is_json_and_the_access_line_has_the_request_facts(produc
     url = production_server.url
     login = requests.post(
         f"{url}/auth/login",
-        json={"email": user.email, "password": LIVE_PASSWORD},
+        json={"email": user.email, "password": PASSWORD},
         headers={"X-Request-ID": "req-login-1", "X-Forwarded-For": "10.0.0.1"},
     )
     access = login.json()["access_token"]
@@ -66,7 +66,7 @@ def test_no_secret_reaches_the_log_at_debug_level(production_server, make_live_u
     url = production_server.url
     tokens = requests.post(
         f"{url}/auth/login",
-        json={"email": user.email, "password": LIVE_PASSWORD},
+        json={"email": user.email, "password": PASSWORD},
         headers={"X-Forwarded-For": "10.0.0.2"},
     ).json()
     requests.post(f"{url}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
@@ -76,7 +76,7 @@ def test_no_secret_reaches_the_log_at_debug_level(production_server, make_live_u
 
     log = production_server.log()
     for secret in [
-        LIVE_PASSWORD,
+        PASSWORD,
         tokens["access_token"],
         tokens["refresh_token"],
         SERVICE_KEY,

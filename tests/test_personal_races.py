@@ -6,8 +6,8 @@ import time
 import pytest
 import requests
 
-from conftest import on_behalf_of
-from tests.live import wisdom_server
+from tests.helpers.auth import on_behalf_of
+from tests.helpers.live import wisdom_server
 
 pytestmark = [pytest.mark.live, pytest.mark.race, pytest.mark.django_db(transaction=True)]
 

@@ -21,12 +21,13 @@ from accounts.authentication import INVALID_SERVICE_KEY
 from accounts.models import User
 from accounts.permissions import OnBehalfOfRequired
 from accounts.services import tokens_for
-from conftest import AGENTS_API_KEY, LIVE_PASSWORD, ROTATED_SERVICE_KEY, SERVICE_KEY, UPSTREAM_HEADERS, bearer
 from invites.errors import INVITE_NOT_FOUND
 from invites.models import Invite, InviteRedemption
 from invites.tests.factories import InviteFactory
 from personal.views import ENCODED_SLASH
-from tests.live import wisdom_server
+from tests.helpers.auth import bearer
+from tests.helpers.constants import AGENTS_API_KEY, PASSWORD, ROTATED_SERVICE_KEY, SERVICE_KEY, UPSTREAM_HEADERS
+from tests.helpers.live import wisdom_server
 from wisdom.exceptions import NESTED_TOO_DEEPLY
 
 pytestmark = [pytest.mark.live, pytest.mark.security, pytest.mark.django_db(transaction=True)]
@@ -417,7 +418,7 @@ def _invite_admin_calls(url: str, headers: dict, invite) -> list[tuple[int, dict
 
 # --- invite tokens guessed ---------------------------------------------------------------------------
 
-SIGNUP = {"password": LIVE_PASSWORD, "first_name": "Mallory", "email": "mallory@example.com"}
+SIGNUP = {"password": PASSWORD, "first_name": "Mallory", "email": "mallory@example.com"}
 
 
 def _guesses(invite) -> list[str]:
@@ -490,7 +491,7 @@ def _body_routes(world) -> list[tuple[str, dict, dict]]:
     """Path, headers, and a body that would succeed: so a refusal is the body's doing."""
     alice_headers = bearer(world["alice"])
     return [
-        ("/auth/login", {}, {"email": world["alice"].email, "password": LIVE_PASSWORD}),
+        ("/auth/login", {}, {"email": world["alice"].email, "password": PASSWORD}),
         ("/personal/entities", alice_headers, {"name": "bea"}),
         ("/personal/entities/ada/messages", alice_headers, {"content": "hi"}),
         (f"/invites/{world['invite'].token}/redeem", {}, SIGNUP),

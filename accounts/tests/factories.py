@@ -1,8 +1,7 @@
 import factory
 
 from accounts.models import Plan, User
-
-DEFAULT_PASSWORD = "correct-horse-battery-staple"
+from tests.helpers.constants import PASSWORD
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -19,6 +18,6 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def password(obj, create, extracted, **kwargs):
-        obj.set_password(extracted or DEFAULT_PASSWORD)
+        obj.set_password(extracted or PASSWORD)
         if create:
             obj.save(update_fields=["password"])

@@ -1,6 +1,6 @@
 import pytest
 
-from conftest import bearer
+from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
 

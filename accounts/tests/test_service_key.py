@@ -3,7 +3,8 @@ import uuid
 import pytest
 
 from accounts.principals import SERVICE
-from conftest import ROTATED_SERVICE_KEY, SERVICE_KEY, bearer, on_behalf_of
+from tests.helpers.auth import bearer, on_behalf_of
+from tests.helpers.constants import ROTATED_SERVICE_KEY, SERVICE_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -7,7 +7,7 @@ from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
 from accounts.services import INVALID_REFRESH, tokens_for
-from conftest import bearer
+from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
 

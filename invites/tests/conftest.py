@@ -1,8 +1,9 @@
 import pytest
 from rest_framework.test import APIClient
 
-from conftest import SERVICE_KEY, bearer
 from invites.tests.factories import InviteFactory
+from tests.helpers.auth import bearer
+from tests.helpers.constants import SERVICE_KEY
 
 
 @pytest.fixture
@@ -23,6 +24,3 @@ def staff_client(staff_user) -> APIClient:
 @pytest.fixture
 def invite(db):
     return InviteFactory(email="newcomer@example.com")
-
-
-STRONG_PASSWORD = "a-long-and-unusual-passphrase"

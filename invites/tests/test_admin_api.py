@@ -5,9 +5,9 @@ import pytest
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
-from conftest import bearer, on_behalf_of
 from invites.models import Invite
 from invites.tests.factories import InviteFactory, InviteRedemptionFactory
+from tests.helpers.auth import bearer, on_behalf_of
 
 pytestmark = pytest.mark.django_db
 

@@ -10,7 +10,7 @@ from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
 from invites.models import Invite
-from tests import live
+from tests.helpers import live
 
 
 def run(*args: str) -> str:

@@ -5,14 +5,14 @@ from accounts.models import User
 from accounts.tests.factories import UserFactory
 from invites import services
 from invites.models import Invite, InviteRedemption
-from invites.tests.conftest import STRONG_PASSWORD
 from invites.tests.factories import InviteFactory
+from tests.helpers.constants import PASSWORD
 
 pytestmark = pytest.mark.django_db
 
 
 def redeem(client, invite, **body):
-    payload = {"password": STRONG_PASSWORD, "first_name": "Nia", **body}
+    payload = {"password": PASSWORD, "first_name": "Nia", **body}
     return client.post(f"/invites/{invite.token}/redeem", payload, format="json")
 
 
@@ -32,7 +32,7 @@ def test_redeem_creates_the_account_and_answers_with_login_tokens(api_client, in
     assert body["token_type"] == "bearer" and body["expires_in"] == 1800
     user = User.objects.get(email="newcomer@example.com")
     assert (user.first_name, user.last_name, user.plan, user.is_staff) == ("Nia", "Okafor", "free", False)
-    assert user.check_password(STRONG_PASSWORD)
+    assert user.check_password(PASSWORD)
     invite.refresh_from_db()
     assert invite.use_count == 1
     redemption = InviteRedemption.objects.get(invite=invite)
@@ -149,7 +149,7 @@ def test_invalid_fields_are_400_naming_the_field(api_client, invite, body, field
 
 
 def test_missing_first_name_is_400(api_client, invite):
-    response = api_client.post(f"/invites/{invite.token}/redeem", {"password": STRONG_PASSWORD}, format="json")
+    response = api_client.post(f"/invites/{invite.token}/redeem", {"password": PASSWORD}, format="json")
 
     assert response.status_code == 400
     assert response.json()["errors"]["first_name"] == ["This field is required."]
@@ -169,7 +169,7 @@ def test_a_body_that_is_not_json_is_400(api_client, invite):
 
 
 def test_an_unknown_token_is_404(api_client):
-    response = api_client.post("/invites/nope/redeem", {"password": STRONG_PASSWORD, "first_name": "N"}, format="json")
+    response = api_client.post("/invites/nope/redeem", {"password": PASSWORD, "first_name": "N"}, format="json")
 
     assert response.status_code == 404
     assert response.json() == {"detail": "Invite not found."}
@@ -231,7 +231,7 @@ def test_a_failure_after_the_use_is_taken_gives_the_use_back(invite, monkeypatch
     users_before = User.objects.count()
 
     with pytest.raises(RuntimeError):
-        services.invite_redeem(token=invite.token, password=STRONG_PASSWORD, first_name="Nia")
+        services.invite_redeem(token=invite.token, password=PASSWORD, first_name="Nia")
 
     assert_nothing_taken(invite, users_before)
 
@@ -265,5 +265,5 @@ def test_an_unrelated_integrity_error_is_not_reported_as_email_taken(invite, mon
     monkeypatch.setattr(InviteRedemption.objects, "create", broken_create)
 
     with pytest.raises(IntegrityError):
-        services.invite_redeem(token=invite.token, password=STRONG_PASSWORD, first_name="Nia")
+        services.invite_redeem(token=invite.token, password=PASSWORD, first_name="Nia")
     assert Invite.objects.get(pk=invite.pk).use_count == 0

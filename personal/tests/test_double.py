@@ -3,7 +3,7 @@
 import pytest
 import requests
 
-from conftest import AGENTS_API_KEY
+from tests.helpers.constants import AGENTS_API_KEY
 
 ALICE = {"X-API-Key": AGENTS_API_KEY, "X-User-Id": "alice"}
 BOB = {"X-API-Key": AGENTS_API_KEY, "X-User-Id": "bob"}
@@ -90,7 +90,7 @@ def test_control_switches_are_validated_and_fault_times_counts_down(double):
     assert requests.post(f"{double.url}/__control", json={"fault": "nope"}, timeout=5).status_code == 400
     assert requests.post(f"{double.url}/__control", json={"nope": 1}, timeout=5).status_code == 400
 
-    double.switch(fault="status", fault_status=503, fault_times=2, fault_match="^GET /entities$")
+    double.switch(fault="canned", fault_status=503, fault_times=2, fault_match="^GET /entities$")
 
     statuses = [_call(double, "GET", "/entities").status_code for _ in range(3)]
     assert statuses == [503, 503, 200]
@@ -106,7 +106,7 @@ def test_received_requests_are_recorded_with_headers_and_body(double):
 
 
 def test_the_cli_serves_with_latency_and_faults(tmp_path):
-    from personal.double.process import running_double
+    from tests.helpers.double import running_double
 
     args = ("--latency-ms", "50", "--fault", "non_json", "--fault-match", "^GET /entities$")
     with running_double(api_key="cli-key", log_path=tmp_path / "d.log", args=args) as double:

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from conftest import AGENTS_API_KEY, UPSTREAM_HEADERS, bearer, on_behalf_of
+from tests.helpers.auth import bearer, on_behalf_of
+from tests.helpers.constants import AGENTS_API_KEY, UPSTREAM_HEADERS
 
 pytestmark = pytest.mark.django_db
 

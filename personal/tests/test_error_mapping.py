@@ -4,7 +4,7 @@ import pytest
 import requests
 import responses
 
-from conftest import bearer
+from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -138,7 +138,7 @@ def test_a_name_that_does_not_resolve_is_502_unreachable(api_client, user, setti
 
 
 def test_a_refused_connection_is_502_unreachable(api_client, user, settings):
-    from tests.live import free_port
+    from tests.helpers.processes import free_port
 
     settings.INTUNO_AGENTS_BASE_URL = f"http://127.0.0.1:{free_port()}"
 

@@ -4,7 +4,8 @@ import json
 
 import pytest
 
-from conftest import SERVICE_KEY, bearer
+from tests.helpers.auth import bearer
+from tests.helpers.constants import SERVICE_KEY
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from conftest import bearer
+from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -73,7 +73,7 @@ def test_an_entity_upstream_hands_back_with_another_owner_is_403_and_logged(
     api_client, user, agents_double, caplog, method, path, upstream_call
 ):
     agents_double.switch(
-        fault="status", fault_status=200, fault_match=upstream_call, fault_body=json.dumps(_foreign("x"))
+        fault="canned", fault_status=200, fault_match=upstream_call, fault_body=json.dumps(_foreign("x"))
     )
 
     with caplog.at_level(logging.WARNING, logger="personal.services"):
@@ -90,7 +90,7 @@ def test_an_entity_upstream_hands_back_with_another_owner_is_403_and_logged(
 
 def test_a_create_upstream_answers_with_another_owner_is_403(api_client, user, agents_double):
     agents_double.switch(
-        fault="status", fault_status=201, fault_match="^POST /entities$", fault_body=json.dumps(_foreign("x"))
+        fault="canned", fault_status=201, fault_match="^POST /entities$", fault_body=json.dumps(_foreign("x"))
     )
 
     response = api_client.post("/personal/entities", {"name": "x"}, format="json", headers=bearer(user))
@@ -99,7 +99,7 @@ def test_a_create_upstream_answers_with_another_owner_is_403(api_client, user, a
 
 
 def test_an_entity_without_an_owner_is_treated_as_someone_elses(api_client, user, agents_double):
-    agents_double.switch(fault="status", fault_status=200, fault_body=json.dumps({"name": "x", "status": "active"}))
+    agents_double.switch(fault="canned", fault_status=200, fault_body=json.dumps({"name": "x", "status": "active"}))
 
     response = api_client.get("/personal/entities/x", headers=bearer(user))
 
@@ -109,7 +109,7 @@ def test_an_entity_without_an_owner_is_treated_as_someone_elses(api_client, user
 def test_foreign_entities_are_dropped_from_a_list_and_logged(api_client, user, agents_double, caplog):
     mine = {**_foreign("mine"), "owner_user_id": str(user.pk)}
     agents_double.switch(
-        fault="status",
+        fault="canned",
         fault_status=200,
         fault_match="^GET /entities$",
         fault_body=json.dumps([_foreign("theirs"), mine, _foreign("other", owner="someone")]),

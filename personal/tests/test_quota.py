@@ -3,7 +3,7 @@
 import pytest
 
 from accounts.tests.factories import UserFactory
-from conftest import bearer
+from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +70,7 @@ def test_deleting_frees_a_place(api_client, user, agents_double):
 
 
 def test_a_failed_count_refuses_the_create_without_creating(api_client, user, agents_double):
-    agents_double.switch(fault="status", fault_status=503, fault_match="^GET /entities$")
+    agents_double.switch(fault="canned", fault_status=503, fault_match="^GET /entities$")
 
     response = _create(api_client, user, "first")
 

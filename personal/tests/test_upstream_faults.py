@@ -4,8 +4,9 @@ import time
 
 import pytest
 
-from conftest import AGENTS_API_KEY, bearer
-from personal.double.process import running_double
+from tests.helpers.auth import bearer
+from tests.helpers.constants import AGENTS_API_KEY
+from tests.helpers.double import running_double
 
 pytestmark = pytest.mark.django_db
 
@@ -88,7 +89,7 @@ def test_a_non_json_success_is_502(api_client, user, agents_double):
 
 
 def test_a_500_with_a_body_is_502_and_the_body_is_logged_not_returned(api_client, user, agents_double, caplog):
-    agents_double.switch(fault="status", fault_status=500)
+    agents_double.switch(fault="canned", fault_status=500, fault_body='{"detail": "internal db=agents-prod"}')
 
     response = api_client.get("/personal/entities", headers=bearer(user))
 
@@ -99,7 +100,7 @@ def test_a_500_with_a_body_is_502_and_the_body_is_logged_not_returned(api_client
 
 def test_a_429_from_upstream_keeps_retry_after(api_client, user, agents_double):
     agents_double.switch(
-        fault="status", fault_status=429, fault_body='{"detail": "Slow down."}', fault_headers={"Retry-After": "9"}
+        fault="canned", fault_status=429, fault_body='{"detail": "Slow down."}', fault_headers={"Retry-After": "9"}
     )
 
     response = api_client.get("/personal/entities", headers=bearer(user))

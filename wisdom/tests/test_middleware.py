@@ -30,7 +30,7 @@ def test_a_database_that_cannot_serve_in_time_is_503_with_retry_after(api_client
 
     from django.db import OperationalError
 
-    from conftest import bearer
+    from tests.helpers.auth import bearer
 
     headers = bearer(user)
     with mock.patch(

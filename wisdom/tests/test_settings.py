@@ -6,7 +6,7 @@ import sys
 
 import pytest
 
-from tests.live import ROOT
+from tests.helpers.processes import ROOT
 
 PROD_ENV = {
     "DJANGO_SETTINGS_MODULE": "wisdom.settings",

@@ -5,8 +5,8 @@ import pytest
 import requests
 
 from accounts.models import User
-from conftest import bearer
 from invites.tests.factories import InviteFactory
+from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
 

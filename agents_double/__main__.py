@@ -1,15 +1,15 @@
-"""python -m personal.double --host H --port P --api-key K [--latency-ms N] [--fault F ...]"""
+"""python -m agents_double --host H --port P --api-key K [--latency-ms N] [--fault F ...]"""
 
 import argparse
 import json
 import logging
 
-from personal.double.faults import FAULTS, Switches
-from personal.double.server import make_server
+from agents_double.faults import FAULTS, Switches
+from agents_double.server import DoubleServer
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m personal.double", description="The agents service double.")
+    parser = argparse.ArgumentParser(prog="python -m agents_double", description="The agents service double.")
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=8001)
     parser.add_argument("--api-key", required=True, help="the X-API-Key callers must send")
@@ -29,9 +29,9 @@ def main(argv: list[str] | None = None) -> None:
         fault_match=args.fault_match,
         fault_status=args.fault_status,
     )
-    server = make_server(args.host, args.port, api_key=args.api_key, switches=switches)
+    server = DoubleServer((args.host, args.port), api_key=args.api_key, switches=switches)
     host, port = server.server_address[:2]
-    logging.getLogger("personal.double").info(
+    logging.getLogger("agents_double").info(
         "listening on http://%s:%s switches %s", host, port, json.dumps(server.board.snapshot())
     )
     try:

@@ -1,31 +1,22 @@
 """The double as a real subprocess on a free port, and a handle to flip its switches and read what it saw."""
 
 import contextlib
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+from tests.helpers.processes import ROOT, free_port, stop, wait_until_up
 
 
 class DoubleProcess:
-    """`python -m personal.double` in a subprocess; control calls use their own short-lived connections."""
+    """`python -m agents_double` in a subprocess; control calls use their own short-lived connections."""
 
     def __init__(self, *, api_key: str, port: int | None = None, log_path: Path | None = None, args: tuple = ()):
         self.api_key = api_key
-        self.port = port or _free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.log_path = log_path
         self.args = tuple(args)
@@ -34,33 +25,20 @@ class DoubleProcess:
     # --- life cycle -----------------------------------------------------------------------
 
     def start(self, timeout: float = 10.0) -> "DoubleProcess":
-        command = [sys.executable, "-m", "personal.double", "--host", "127.0.0.1", "--port", str(self.port)]
+        command = [sys.executable, "-m", "agents_double", "--host", "127.0.0.1", "--port", str(self.port)]
         command += ["--api-key", self.api_key, *self.args]
         log = open(self.log_path, "ab") if self.log_path else subprocess.DEVNULL
         try:
-            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)  # noqa: S603
+            self.process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         finally:
             if log is not subprocess.DEVNULL:
                 log.close()
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"agents double exited with {self.process.returncode}")
-            try:
-                requests.get(f"{self.url}/__health", timeout=0.5)
-                return self
-            except requests.RequestException:
-                time.sleep(0.05)
-        raise RuntimeError(f"agents double did not answer on {self.url} within {timeout}s")
+        wait_until_up(f"{self.url}/__health", self.process, timeout=timeout)
+        return self
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        if self.process is not None:
+            stop(self.process, timeout=5)
 
     def restart(self) -> None:
         """Same port, empty state: what a redeployed agents service looks like to pooled connections."""
@@ -79,7 +57,7 @@ class DoubleProcess:
         self._control("POST", "/__reset")
 
     def switch(self, **switches) -> dict:
-        """e.g. switch(latency_ms=200, latency_match="chat$") or switch(fault="status", fault_status=503)."""
+        """e.g. switch(latency_ms=200, latency_match="chat$") or switch(fault="canned", fault_status=503)."""
         return self._control("POST", "/__control", switches)
 
     def clear_switches(self) -> dict:

@@ -2,19 +2,16 @@
 
 import contextlib
 import os
-import signal
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
-import requests
 from django.db import connection
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers.constants import AGENTS_API_KEY, ROTATED_SERVICE_KEY, SERVICE_KEY
+from tests.helpers.processes import ROOT, free_port, stop, wait_until_up
 
 # The environment of a production-like wisdom: the real settings module, debug off.
 BASE_ENV = {
@@ -23,19 +20,13 @@ BASE_ENV = {
     "DJANGO_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
     "DJANGO_SECURE_SSL_REDIRECT": "false",
-    "AGENTS_SERVICE_API_KEY": "test-service-key-1,test-service-key-2",
-    "INTUNO_AGENTS_API_KEY": "test-agents-key",
+    "AGENTS_SERVICE_API_KEY": f"{SERVICE_KEY},{ROTATED_SERVICE_KEY}",
+    "INTUNO_AGENTS_API_KEY": AGENTS_API_KEY,
     "INTUNO_AGENTS_BASE_URL": "http://127.0.0.1:9",
     "THROTTLE_RATE_LOGIN": "1000/min",
     "THROTTLE_RATE_INVITES": "1000/min",
     "CACHE_URL": "locmemcache://live",
 }
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def test_database_url() -> str:
@@ -45,19 +36,6 @@ def test_database_url() -> str:
         return f"sqlite:///{s['NAME']}"
     auth = s["USER"] + (f":{s['PASSWORD']}" if s.get("PASSWORD") else "")
     return f"postgres://{auth}@{s['HOST'] or '127.0.0.1'}:{s['PORT'] or 5432}/{s['NAME']}"
-
-
-def wait_until_up(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
-        try:
-            requests.get(url, timeout=0.5)
-            return
-        except requests.RequestException:
-            time.sleep(0.05)
-    raise RuntimeError(f"server did not answer {url} within {timeout}s")
 
 
 @dataclass
@@ -70,22 +48,12 @@ class LiveServer:
         return self.log_path.read_text(errors="replace")
 
 
-def stop(process: subprocess.Popen) -> None:
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 @contextlib.contextmanager
 def wisdom_server(
     tmp_path: Path, *, workers: int = 1, threads: int = 16, double=None, **env: str
 ) -> Iterator[LiveServer]:
     """gunicorn with the committed gunicorn.conf.py, on a free port, against the test database;
-    in front of `double` (a personal.double.process.DoubleProcess) when one is given."""
+    in front of `double` (a tests.helpers.double.DoubleProcess) when one is given."""
     if double is not None:
         env = {"INTUNO_AGENTS_BASE_URL": double.url, "INTUNO_AGENTS_API_KEY": double.api_key, **env}
     port = free_port()

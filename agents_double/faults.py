@@ -4,7 +4,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass, field
 
-FAULTS = ("down", "hang", "reset_mid_body", "non_json", "unauthorized", "status")
+FAULTS = ("down", "hang", "reset_mid_body", "non_json", "unauthorized", "canned")
 
 
 @dataclass
@@ -14,8 +14,8 @@ class Switches:
     fault: str | None = None  # one of FAULTS
     fault_match: str = ""
     fault_times: int | None = None  # apply to this many matching calls, then clear; None = until cleared
-    fault_status: int = 500  # for fault "status"
-    fault_body: str = '{"detail": "Traceback (most recent call last): internal secret db=agents-prod"}'
+    fault_status: int = 500  # fault "canned" answers fault_status with fault_body
+    fault_body: str = '{"detail": "A canned answer from the agents double."}'
     fault_content_type: str = "application/json"
     fault_headers: dict = field(default_factory=dict)
 

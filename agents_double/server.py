@@ -19,10 +19,10 @@ import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote
 
-from personal.double.faults import SwitchBoard, Switches
-from personal.double.store import ContractError, Store
+from agents_double.faults import SwitchBoard, Switches
+from agents_double.store import ContractError, Store
 
-logger = logging.getLogger("personal.double")
+logger = logging.getLogger("agents_double")
 
 HANG_SECONDS = 300
 
@@ -309,14 +309,3 @@ def _json_object(body: bytes) -> dict:
 def _first(query: dict, key: str) -> str | None:
     values = query.get(key)
     return values[0] if values else None
-
-
-def make_server(host: str, port: int, *, api_key: str, switches: Switches | None = None) -> DoubleServer:
-    return DoubleServer((host, port), api_key=api_key, switches=switches)
-
-
-def serve_in_thread(server: DoubleServer) -> threading.Thread:
-    """For code that wants the double in-process (a benchmark's own harness, an interactive shell)."""
-    thread = threading.Thread(target=server.serve_forever, name="agents-double", daemon=True)
-    thread.start()
-    return thread
