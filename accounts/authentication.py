@@ -47,7 +47,6 @@ class ServiceKeyAuthentication(BaseAuthentication):
         if user is None:
             raise exceptions.AuthenticationFailed("X-On-Behalf-Of names no active user.")
 
-        request._request.auth_delegated = True
         context = request_context.current()
         if context is not None:
             context.delegated = True

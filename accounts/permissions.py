@@ -1,12 +1,10 @@
-from rest_framework import status
-from rest_framework.exceptions import APIException
 from rest_framework.permissions import BasePermission
 
 from accounts.principals import ServiceCredentials
+from wisdom.errors import ApiError
 
 
-class OnBehalfOfRequired(APIException):
-    status_code = status.HTTP_400_BAD_REQUEST
+class OnBehalfOfRequired(ApiError):
     default_detail = "X-On-Behalf-Of header is required when X-Service-Key is set"
     default_code = "on_behalf_of_required"
 

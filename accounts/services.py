@@ -9,16 +9,18 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.models import Plan, User
-from wisdom.exceptions import ApiError
+from wisdom.errors import ApiError
 
 INVALID_CREDENTIALS = "Invalid email or password."
 INVALID_REFRESH = "Refresh token is invalid or expired."
 
 
-class AuthenticationFailed(ApiError):
-    """401 from a route that takes credentials in its body (it has no authenticator to challenge)."""
+class InvalidCredentials(ApiError):
+    """401 from a route that takes credentials in its body. Not DRF's AuthenticationFailed: a view without
+    authenticators turns that into a 403."""
 
     status_code = 401
+    default_code = "invalid_credentials"
 
 
 def tokens_for(*, user: User) -> dict:
@@ -37,7 +39,7 @@ def user_login(*, email: str, password: str, request=None) -> dict:
     """Tokens for a matching active user; one message for every failure, so none leaks which."""
     user = authenticate(request, email=email, password=password)
     if user is None:
-        raise AuthenticationFailed(INVALID_CREDENTIALS)
+        raise InvalidCredentials(INVALID_CREDENTIALS)
     return tokens_for(user=user)
 
 
@@ -46,12 +48,12 @@ def tokens_refresh(*, refresh_token: str) -> dict:
     try:
         refresh = RefreshToken(refresh_token)  # checks signature, expiry, type and the blacklist
     except TokenError:
-        raise AuthenticationFailed(INVALID_REFRESH) from None
+        raise InvalidCredentials(INVALID_REFRESH) from None
 
     user_id = refresh.payload.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
     if user is None:
-        raise AuthenticationFailed(INVALID_REFRESH)
+        raise InvalidCredentials(INVALID_REFRESH)
 
     try:
         with transaction.atomic():
@@ -62,7 +64,7 @@ def tokens_refresh(*, refresh_token: str) -> dict:
             # BlacklistedToken.token is one-to-one: of two racing refreshes, exactly one wins.
             BlacklistedToken.objects.create(token=outstanding)
     except IntegrityError:
-        raise AuthenticationFailed(INVALID_REFRESH) from None
+        raise InvalidCredentials(INVALID_REFRESH) from None
     return tokens_for(user=user)
 
 

@@ -18,6 +18,8 @@ class Switches:
     fault_body: str = '{"detail": "A canned answer from the agents double."}'
     fault_content_type: str = "application/json"
     fault_headers: dict = field(default_factory=dict)
+    # merged into every successful answer's objects: an upstream that adds fields wisdom does not document
+    extra_fields: dict = field(default_factory=dict)
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -81,6 +83,10 @@ class SwitchBoard:
                     s.fault = None
                     s.fault_times = None
             return applied
+
+    def extra_fields(self) -> dict:
+        with self._lock:
+            return dict(self._switches.extra_fields)
 
     def generation(self) -> int:
         with self._lock:

@@ -172,6 +172,8 @@ class Handler(BaseHTTPRequestHandler):
             status, payload = self._route(owner, segments, parse_qs(query), body)
         except ContractError as e:
             status, payload = e.status, {"detail": e.detail}
+        else:
+            payload = _with_extra_fields(payload, self.server.board.extra_fields())
         self._json(status, payload)
 
     def _route(self, owner: str, segments: list[str], query: dict, body: bytes) -> tuple[int, object]:
@@ -294,6 +296,16 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         self.wfile.write(data)
+
+
+def _with_extra_fields(payload: object, extra: dict) -> object:
+    if not extra:
+        return payload
+    if isinstance(payload, dict):
+        return {**payload, **extra}
+    if isinstance(payload, list):
+        return [{**item, **extra} if isinstance(item, dict) else item for item in payload]
+    return payload
 
 
 def _json_object(body: bytes) -> dict:

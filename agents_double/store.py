@@ -1,8 +1,9 @@
 """The agents double's state and rules: entities with global names, each with its owner's conversation."""
 
 import threading
-import unicodedata
 from datetime import UTC, datetime
+
+from personal.names import entity_name_problem
 
 ENTITY_FIELDS = frozenset({"name", "display_name", "description"})
 UPDATABLE_FIELDS = frozenset({"display_name", "description"})
@@ -24,10 +25,9 @@ def _now() -> str:
 
 
 def _check_name(name: object) -> str:
-    if not isinstance(name, str) or not name or len(name) > 255:
-        raise ContractError(422, "name: must be a string of 1 to 255 characters")
-    if name in (".", "..") or "/" in name or "\\" in name or any(unicodedata.category(c) == "Cc" for c in name):
-        raise ContractError(422, "name: must not be '.', '..', or hold '/', '\\' or control characters")
+    problem = entity_name_problem(name)
+    if problem is not None:
+        raise ContractError(422, f"name: {problem}")
     return name
 
 

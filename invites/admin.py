@@ -1,4 +1,8 @@
-"""Staff's invite desk: issue, find, share, revoke and extend invites; every change goes through services."""
+"""Staff's invite desk: issue, find, share, revoke and extend invites.
+
+Actions call services; the add and change forms save through the model form, whose Invite.clean holds
+the same rules as invite_create.
+"""
 
 from django.contrib import admin, messages
 from django.db.models import QuerySet

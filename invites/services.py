@@ -13,7 +13,7 @@ from accounts.models import User
 from accounts.selectors import user_email_taken
 from accounts.services import user_create
 from invites import selectors
-from invites.errors import EmailRequired, EmailTaken, InviteGone, InviteInvalid, InviteNotFound
+from invites.errors import EMAIL_REQUIRED, EmailTaken, InviteGone, InviteNotFound
 from invites.models import Invite, InviteRedemption, InviteStatus
 
 EXTEND_BY = timedelta(days=7)
@@ -28,12 +28,12 @@ def invite_create(
     expires_at: datetime | None = None,
     expires_in: timedelta | None = None,
 ) -> Invite:
-    """A new invite; `expires_in` counts from now. Raises InviteInvalid (400) for bad input."""
+    """A new invite; `expires_in` counts from now. Raises Django's ValidationError (a 400) for bad input."""
     if expires_at is not None and expires_in is not None:
-        raise InviteInvalid.from_messages({"expires_at": ["Give either an expiry time or a duration, not both."]})
+        raise DjangoValidationError({"expires_at": "Give either an expiry time or a duration, not both."})
     if expires_in is not None:
         if expires_in <= timedelta(0):
-            raise InviteInvalid.from_messages({"expires_in": ["The duration must be positive."]})
+            raise DjangoValidationError({"expires_in": "The duration must be positive."})
         expires_at = timezone.now() + expires_in
     invite = Invite(
         inviter=inviter if isinstance(inviter, User) else None,
@@ -42,10 +42,7 @@ def invite_create(
         max_uses=max_uses,
         expires_at=expires_at,
     )
-    try:
-        invite.full_clean()
-    except DjangoValidationError as exc:
-        raise InviteInvalid.from_messages(exc.message_dict) from None
+    invite.full_clean()
     invite.save(force_insert=True)
     return invite
 
@@ -66,7 +63,7 @@ def invite_redeem(*, token: str, password: str, first_name: str, last_name: str 
 
     email = (email or invite.email).strip()
     if not email:
-        raise EmailRequired()
+        raise DjangoValidationError({"email": EMAIL_REQUIRED})
     # Checked before a use is taken, so a refused attempt costs nothing.
     if user_email_taken(email=email):
         raise EmailTaken()
@@ -130,4 +127,4 @@ def _validate_new_password(*, password: str, email: str, first_name: str, last_n
     try:
         validate_password(password, user=unsaved)
     except DjangoValidationError as exc:
-        raise InviteInvalid.from_messages({"password": list(exc.messages)}) from None
+        raise DjangoValidationError({"password": exc.messages}) from None

@@ -1,5 +1,7 @@
 """The agents service's contract: paths, headers, time-outs, and typed errors for everything that goes wrong.
 
+Every call releases the database connection before it waits (see `_call`).
+
 One AgentsClient per process over one requests.Session, so calls reuse pooled keep-alive connections.
 """
 
@@ -30,6 +32,7 @@ from personal.errors import (
     AgentsUnreachable,
 )
 from wisdom import request_context
+from wisdom.db import connection_release
 
 logger = logging.getLogger(__name__)
 
@@ -154,6 +157,7 @@ class AgentsClient:
             data = json.dumps(body, ensure_ascii=False).encode()
         timeout = (self.connect_timeout, read_timeout or self.timeout)
 
+        connection_release()  # every upstream wait goes through here, so none holds a database connection
         started = time.perf_counter()
         try:
             response = self._send(method, path, headers=headers, data=data, params=params, timeout=timeout)

@@ -1,30 +1,76 @@
-"""What can go wrong talking to the agents service: facts only; wisdom/exceptions.py maps them to responses."""
+"""What can go wrong on the personal routes, each error with its own status and public detail.
+
+The agents service's failures are raised by personal/client.py, which understands them; `reason` is the
+internal account for logs and tests, never shown. wisdom/exceptions.py renders them like any ApiError.
+"""
+
+from rest_framework import status
+from rest_framework.exceptions import PermissionDenied
+
+from wisdom.errors import ApiError
+
+QUOTA_CODE = "entity_quota_exceeded"
 
 
-class AgentsError(Exception):
+class EntityQuotaExceeded(ApiError):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = QUOTA_CODE
+
+    def __init__(self, *, plan: str, limit: int):
+        super().__init__(
+            f"Entity limit reached for the {plan} plan ({limit}).",
+            extra={"code": QUOTA_CODE, "plan": plan, "limit": limit},
+        )
+
+
+class AgentsError(ApiError):
     """Base of every failure of a call to the agents service."""
+
+    status_code = status.HTTP_502_BAD_GATEWAY
+    default_detail = "The agents service failed; try again later."
+    default_code = "agents_failed"
+
+    def __init__(self, reason: str = "", *, detail: str | None = None, headers: dict | None = None):
+        super().__init__(detail, headers=headers)
+        self.reason = reason
 
 
 class AgentsRefused(AgentsError):
-    """Upstream answered 400, 403, 404, 409 or 422: the caller's request, not the service, is at fault."""
+    """Upstream answered 400, 403, 404, 409 or 422: the caller's request, not the service, is at fault.
 
-    def __init__(self, status: int, detail: str | None = None):
-        self.status = status
-        self.detail = detail
-        super().__init__(f"agents service refused the request with {status}")
+    The status passes through, with upstream's own detail when it gave one.
+    """
+
+    DETAILS = {
+        400: "The agents service refused the request.",
+        403: PermissionDenied.default_detail,
+        404: "Not found.",
+        409: "The request conflicts with the entity's current state.",
+        422: "The agents service could not process the request.",
+    }
+    default_code = "agents_refused"
+
+    def __init__(self, status_code: int, detail: str | None = None):
+        super().__init__(f"refused with {status_code}", detail=detail or self.DETAILS[status_code])
+        self.status_code = status_code
 
 
 class AgentsRateLimited(AgentsError):
-    """Upstream answered 429; `retry_after` is its Retry-After header when it sent a sane one."""
+    """Upstream answered 429; its Retry-After goes with the answer when it sent a sane one."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_detail = "Too many requests; try again later."
+    default_code = "agents_rate_limited"
 
     def __init__(self, detail: str | None = None, retry_after: str | None = None):
-        self.detail = detail
-        self.retry_after = retry_after
-        super().__init__("agents service rate-limited the request")
+        super().__init__("rate-limited", detail=detail, headers={"Retry-After": retry_after} if retry_after else None)
 
 
 class AgentsCredentialsRejected(AgentsError):
     """Upstream answered 401: this server's X-API-Key is wrong, a configuration error."""
+
+    default_detail = "The agents service rejected this server's credentials"
+    default_code = "agents_credentials_rejected"
 
 
 class AgentsFailed(AgentsError):
@@ -34,6 +80,13 @@ class AgentsFailed(AgentsError):
 class AgentsUnreachable(AgentsError):
     """No connection: refused, reset, or the name did not resolve."""
 
+    default_detail = "The agents service is unreachable."
+    default_code = "agents_unreachable"
+
 
 class AgentsTimeout(AgentsError):
-    """No answer within the connect or read time-out."""
+    """No answer within the time-out."""
+
+    status_code = status.HTTP_504_GATEWAY_TIMEOUT
+    default_detail = "The agents service did not answer in time."
+    default_code = "agents_timeout"

@@ -1,7 +1,9 @@
 """OpenAPI pieces of the personal routes: the name parameter, the upstream error responses, examples."""
 
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework.exceptions import PermissionDenied
 
+from personal.errors import QUOTA_CODE, AgentsFailed, AgentsRateLimited, AgentsTimeout, AgentsUnreachable
 from personal.serializers import QuotaErrorSerializer
 from wisdom import openapi
 from wisdom.openapi import ErrorSerializer
@@ -35,7 +37,7 @@ MESSAGE_EXAMPLE = {
 
 BAD_REQUEST = openapi.BAD_REQUEST
 UNAUTHENTICATED = openapi.UNAUTHENTICATED
-FORBIDDEN = openapi.error("The entity belongs to another user.", "You do not have permission to perform this action.")
+FORBIDDEN = openapi.error("The entity belongs to another user.", PermissionDenied.default_detail)
 NOT_FOUND = openapi.error("No entity of that name.", "Entity not found.")
 CONFLICT = openapi.error("Conflicts with the entity's state, or the name is taken.", "An entity named 'ada' exists.")
 UNPROCESSABLE = openapi.error("The agents service refused the body.", "display_name: must be a string")
@@ -48,23 +50,23 @@ RATE_LIMITED = OpenApiResponse(
             "Entity quota reached",
             value={
                 "detail": "Entity limit reached for the free plan (1).",
-                "code": "entity_quota_exceeded",
+                "code": QUOTA_CODE,
                 "plan": "free",
                 "limit": 1,
             },
         ),
-        OpenApiExample("Upstream rate limit", value={"detail": "Too many requests; try again later."}),
+        OpenApiExample("Upstream rate limit", value={"detail": AgentsRateLimited.default_detail}),
     ],
 )
 BAD_GATEWAY = OpenApiResponse(
     ErrorSerializer,
     description="The agents service failed, is unreachable, or rejected this server's credentials.",
     examples=[
-        OpenApiExample("Failed", value={"detail": "The agents service failed; try again later."}),
-        OpenApiExample("Unreachable", value={"detail": "The agents service is unreachable."}),
+        OpenApiExample("Failed", value={"detail": AgentsFailed.default_detail}),
+        OpenApiExample("Unreachable", value={"detail": AgentsUnreachable.default_detail}),
     ],
 )
-GATEWAY_TIMEOUT = openapi.error("No answer within the time-out.", "The agents service did not answer in time.")
+GATEWAY_TIMEOUT = openapi.error("No answer within the time-out.", AgentsTimeout.default_detail)
 
 
 def errors(*, body: bool = False) -> dict:

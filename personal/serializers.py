@@ -1,14 +1,12 @@
 """Input validation for the personal routes, and the documented shapes of what they answer."""
 
-import unicodedata
-
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from accounts.models import Plan
+from personal.names import entity_name_problem
 from wisdom.fields import StringField
 
-NAME_MAX_LENGTH = 255
 CONTENT_MAX_LENGTH = 65_536
 CURSOR_MAX_LENGTH = 512
 NOT_AN_OBJECT = "Request body must be a JSON object."
@@ -16,17 +14,9 @@ NO_FIELDS = "No fields to update"
 
 
 def validate_entity_name(name: str) -> str:
-    """A name must be usable as one URL path segment upstream: no traversal, separators or control characters."""
-    if not name:
-        raise serializers.ValidationError("Entity name must not be empty.")
-    if len(name) > NAME_MAX_LENGTH:
-        raise serializers.ValidationError(f"Entity name must be at most {NAME_MAX_LENGTH} characters.")
-    if name in (".", ".."):
-        raise serializers.ValidationError("Entity name must not be '.' or '..'.")
-    if "/" in name or "\\" in name:
-        raise serializers.ValidationError("Entity name must not contain '/' or '\\'.")
-    if any(unicodedata.category(ch) == "Cc" for ch in name):
-        raise serializers.ValidationError("Entity name must not contain control characters.")
+    problem = entity_name_problem(name)
+    if problem is not None:
+        raise serializers.ValidationError(problem)
     return name
 
 
@@ -120,6 +110,25 @@ class MessageSerializer(serializers.Serializer):
 class MessageReplySerializer(serializers.Serializer):
     message_id = serializers.CharField()
     reply = serializers.CharField()
+
+
+# The allowlist: a proxied answer carries exactly the documented fields, whatever else upstream adds
+# (an internal prompt, a cost). A projection, not serializer.data: it costs a fraction of a serializer.
+ENTITY_FIELDS = tuple(EntitySerializer().fields)
+MESSAGE_FIELDS = tuple(MessageSerializer().fields)
+REPLY_FIELDS = tuple(MessageReplySerializer().fields)
+
+
+def entity_public(entity: dict) -> dict:
+    return {name: entity[name] for name in ENTITY_FIELDS if name in entity}
+
+
+def message_public(message: dict) -> dict:
+    return {name: message[name] for name in MESSAGE_FIELDS if name in message}
+
+
+def reply_public(reply: dict) -> dict:
+    return {name: reply[name] for name in REPLY_FIELDS if name in reply}
 
 
 class QuotaErrorSerializer(serializers.Serializer):

@@ -1,6 +1,6 @@
 """Personal entities: the quota and its per-user lock, and the ownership check of what upstream hands back.
 
-Every call here releases the database connection before waiting on the agents service, so a slow
+The client releases the database connection before every wait on the agents service, so a slow
 upstream never holds connections that /auth/me and the other routes need (the create's lock is the
 one exception).
 """
@@ -8,30 +8,14 @@ one exception).
 import logging
 
 from django.conf import settings
-from django.db import connection, transaction
+from django.db import transaction
+from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Plan, User
 from personal.client import agents_client
-from wisdom.exceptions import ApiError
+from personal.errors import EntityQuotaExceeded
 
 logger = logging.getLogger(__name__)
-
-QUOTA_CODE = "entity_quota_exceeded"
-
-
-class EntityQuotaExceeded(ApiError):
-    status_code = 429
-
-    def __init__(self, *, plan: str, limit: int):
-        super().__init__(
-            f"Entity limit reached for the {plan} plan ({limit}).",
-            extra={"code": QUOTA_CODE, "plan": plan, "limit": limit},
-        )
-
-
-class EntityForbidden(ApiError):
-    status_code = 403
-    default_detail = "You do not have permission to perform this action."
 
 
 def plan_entity_cap(*, plan: str) -> int | None:
@@ -45,19 +29,16 @@ def plan_entity_cap(*, plan: str) -> int | None:
 
 
 def entity_list(*, user: User) -> list[dict]:
-    _release_db_connection()
     return _owned_only(user=user, entities=agents_client().entity_list(user_id=user.pk))
 
 
 def entity_get(*, user: User, name: str) -> dict:
-    _release_db_connection()
     return _owned(user=user, entity=agents_client().entity_get(user_id=user.pk, name=name))
 
 
 def entity_create(*, user: User, data: dict) -> dict:
     """Counts and creates under a row lock on the user, so concurrent creates never pass the cap."""
     if plan_entity_cap(plan=user.plan) is None:
-        _release_db_connection()
         return _owned(user=user, entity=agents_client().entity_create(user_id=user.pk, data=data))
 
     client = agents_client()
@@ -75,40 +56,27 @@ def entity_create(*, user: User, data: dict) -> dict:
 
 
 def entity_update(*, user: User, name: str, data: dict) -> dict:
-    _release_db_connection()
     return _owned(user=user, entity=agents_client().entity_update(user_id=user.pk, name=name, data=data))
 
 
 def entity_delete(*, user: User, name: str) -> None:
-    _release_db_connection()
     agents_client().entity_delete(user_id=user.pk, name=name)
 
 
 def entity_pause(*, user: User, name: str) -> dict:
-    _release_db_connection()
     return _owned(user=user, entity=agents_client().entity_pause(user_id=user.pk, name=name))
 
 
 def entity_resume(*, user: User, name: str) -> dict:
-    _release_db_connection()
     return _owned(user=user, entity=agents_client().entity_resume(user_id=user.pk, name=name))
 
 
 def message_send(*, user: User, name: str, content: str) -> dict:
-    _release_db_connection()
-    reply = agents_client().message_send(user_id=user.pk, name=name, content=content)
-    return {"message_id": reply["message_id"], "reply": reply["reply"]}
+    return agents_client().message_send(user_id=user.pk, name=name, content=content)
 
 
 def message_list(*, user: User, name: str, limit: int, before: str | None = None) -> list[dict]:
-    _release_db_connection()
     return agents_client().message_list(user_id=user.pk, name=name, limit=limit, before=before)
-
-
-def _release_db_connection() -> None:
-    """Hand the connection back (to psycopg's pool on PostgreSQL) before a wait of unknown length."""
-    if not connection.in_atomic_block:
-        connection.close()
 
 
 def _is_owned(*, user: User, entity: dict) -> bool:
@@ -128,7 +96,7 @@ def _owned(*, user: User, entity: dict) -> dict:
     """Defence in depth: an entity upstream says belongs to someone else is never shown."""
     if not _is_owned(user=user, entity=entity):
         _warn_foreign(user=user, entity=entity)
-        raise EntityForbidden()
+        raise PermissionDenied()
     return entity
 
 

@@ -16,7 +16,10 @@ from personal.serializers import (
     MessageListQuerySerializer,
     MessageReplySerializer,
     MessageSerializer,
+    entity_public,
+    message_public,
     raw_path_has_encoded_slash,
+    reply_public,
     validate_entity_name,
 )
 from wisdom.negotiation import JSONOnlyNegotiation
@@ -50,7 +53,7 @@ class EntityViewSet(viewsets.ViewSet):
         examples=[_entity_example("Entities", openapi.ENTITY_EXAMPLE)],  # spectacular wraps it in the array,
     )
     def list(self, request):
-        return Response(services.entity_list(user=request.user))
+        return Response([entity_public(entity) for entity in services.entity_list(user=request.user)])
 
     @extend_schema(
         tags=openapi.TAGS,
@@ -70,7 +73,7 @@ class EntityViewSet(viewsets.ViewSet):
         serializer = EntityCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         entity = services.entity_create(user=request.user, data=serializer.validated_data)
-        return Response(entity, status=status.HTTP_201_CREATED)
+        return Response(entity_public(entity), status=status.HTTP_201_CREATED)
 
     @extend_schema(
         tags=openapi.TAGS,
@@ -80,7 +83,7 @@ class EntityViewSet(viewsets.ViewSet):
         examples=[_entity_example("Entity", openapi.ENTITY_EXAMPLE)],
     )
     def retrieve(self, request, name: str):
-        return Response(services.entity_get(user=request.user, name=name))
+        return Response(entity_public(services.entity_get(user=request.user, name=name)))
 
     @extend_schema(
         tags=openapi.TAGS,
@@ -96,7 +99,8 @@ class EntityViewSet(viewsets.ViewSet):
     def partial_update(self, request, name: str):
         serializer = EntityUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(services.entity_update(user=request.user, name=name, data=serializer.validated_data))
+        entity = services.entity_update(user=request.user, name=name, data=serializer.validated_data)
+        return Response(entity_public(entity))
 
     @extend_schema(
         tags=openapi.TAGS,
@@ -118,7 +122,7 @@ class EntityViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["post"])
     def pause(self, request, name: str):
-        return Response(services.entity_pause(user=request.user, name=name))
+        return Response(entity_public(services.entity_pause(user=request.user, name=name)))
 
     @extend_schema(
         tags=openapi.TAGS,
@@ -130,7 +134,7 @@ class EntityViewSet(viewsets.ViewSet):
     )
     @action(detail=True, methods=["post"])
     def resume(self, request, name: str):
-        return Response(services.entity_resume(user=request.user, name=name))
+        return Response(entity_public(services.entity_resume(user=request.user, name=name)))
 
     @extend_schema(
         tags=openapi.TAGS,
@@ -143,7 +147,8 @@ class EntityViewSet(viewsets.ViewSet):
     def messages(self, request, name: str):
         query = MessageListQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        return Response(services.message_list(user=request.user, name=name, **query.validated_data))
+        messages = services.message_list(user=request.user, name=name, **query.validated_data)
+        return Response([message_public(message) for message in messages])
 
     @extend_schema(
         tags=openapi.TAGS,
@@ -161,7 +166,7 @@ class EntityViewSet(viewsets.ViewSet):
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         reply = services.message_send(user=request.user, name=name, **serializer.validated_data)
-        return Response(reply, status=status.HTTP_201_CREATED)
+        return Response(reply_public(reply), status=status.HTTP_201_CREATED)
 
 
 @extend_schema(exclude=True)

@@ -11,16 +11,16 @@ from dataclasses import dataclass, field
 import pytest
 import requests
 
+from personal.errors import (
+    AgentsCredentialsRejected,
+    AgentsFailed,
+    AgentsRefused,
+    AgentsTimeout,
+    AgentsUnreachable,
+)
 from tests.helpers.auth import bearer
 from tests.helpers.double import running_double
 from tests.helpers.live import wisdom_server
-from wisdom.exceptions import (
-    AGENTS_BAD_CREDENTIALS,
-    AGENTS_FAILED,
-    AGENTS_PASSED_THROUGH_DETAILS,
-    AGENTS_TIMEOUT,
-    AGENTS_UNREACHABLE,
-)
 
 pytestmark = [pytest.mark.live, pytest.mark.faults, pytest.mark.django_db(transaction=True)]
 
@@ -91,17 +91,18 @@ class Fault:
 
 
 FAULTS = [
-    Fault("reset_mid_body", {"fault": "reset_mid_body"}, 502, AGENTS_FAILED, ('"half',)),
-    Fault("hang", {"fault": "hang"}, 504, AGENTS_TIMEOUT),
+    Fault("reset_mid_body", {"fault": "reset_mid_body"}, 502, AgentsFailed.default_detail, ('"half',)),
+    Fault("hang", {"fault": "hang"}, 504, AgentsTimeout.default_detail),
     Fault(
         "500_with_a_secret",
         {"fault": "canned", "fault_status": 500, "fault_body": SECRET_BODY},
         502,
-        AGENTS_FAILED,
+        AgentsFailed.default_detail,
         (SECRET, PASSWORD, "Traceback", SECRET_TAIL),
     ),
-    Fault("non_json_200", {"fault": "non_json"}, 502, AGENTS_FAILED, ("nginx", "<html>")),
-    Fault("401", {"fault": "unauthorized"}, 502, AGENTS_BAD_CREDENTIALS, ("Invalid API key",)),
+    Fault("non_json_200", {"fault": "non_json"}, 502, AgentsFailed.default_detail, ("nginx", "<html>")),
+    Fault("401", {"fault": "unauthorized"}, 502, AgentsCredentialsRejected.default_detail, ("Invalid API key",)),
+    Fault("reset_before_answering", {"fault": "down"}, 502, AgentsUnreachable.default_detail),
 ]
 # A delete expects no body, so any 2xx, HTML included, is a success to it: no non-JSON case for it.
 CASES = [(f, r) for f in FAULTS for r in ROUTES if not (f.id == "non_json_200" and r.id == "delete")]
@@ -201,7 +202,7 @@ def test_a_500_body_reaches_only_the_server_log_and_only_truncated(wisdom, doubl
     finally:
         double.clear_switches()
 
-    assert (response.status_code, response.json()) == (502, {"detail": AGENTS_FAILED})
+    assert (response.status_code, response.json()) == (502, {"detail": AgentsFailed.default_detail})
     _assert_nothing_leaked(response, (SECRET, PASSWORD, SECRET_TAIL))
     log = wisdom.log()
     assert SECRET in log  # an operator can see what upstream said,
@@ -211,7 +212,7 @@ def test_a_500_body_reaches_only_the_server_log_and_only_truncated(wisdom, doubl
 
 @pytest.mark.parametrize(
     ("status", "expected_status", "expected_detail"),
-    [(200, 502, AGENTS_FAILED), (404, 404, AGENTS_PASSED_THROUGH_DETAILS[404])],
+    [(200, 502, AgentsFailed.default_detail), (404, 404, AgentsRefused.DETAILS[404])],
 )
 def test_an_upstream_body_nested_too_deeply_is_not_a_500(
     wisdom, double, alice, status, expected_status, expected_detail
@@ -227,6 +228,19 @@ def test_an_upstream_body_nested_too_deeply_is_not_a_500(
     assert _call(wisdom, ROUTES_BY_ID["get"], alice).status_code == 200
 
 
+def test_a_429_from_upstream_passes_through_with_its_detail_and_retry_after(wisdom, double, alice):
+    double.switch(
+        fault="canned", fault_status=429, fault_body='{"detail": "Slow down."}', fault_headers={"Retry-After": "9"}
+    )
+    try:
+        response = _call(wisdom, ROUTES_BY_ID["list"], alice)
+    finally:
+        double.clear_switches()
+
+    assert (response.status_code, response.json()) == (429, {"detail": "Slow down."})
+    assert response.headers["Retry-After"] == "9"
+
+
 def test_a_401_from_upstream_never_puts_the_agents_key_in_the_response_or_the_log(wisdom, double, alice):
     double.switch(fault="unauthorized")
     try:
@@ -234,7 +248,8 @@ def test_a_401_from_upstream_never_puts_the_agents_key_in_the_response_or_the_lo
     finally:
         double.clear_switches()
 
-    assert [(r.status_code, r.json()) for r in responses] == [(502, {"detail": AGENTS_BAD_CREDENTIALS})] * len(ROUTES)
+    expected = (502, {"detail": AgentsCredentialsRejected.default_detail})
+    assert [(r.status_code, r.json()) for r in responses] == [expected] * len(ROUTES)
     for response in responses:
         _assert_nothing_leaked(response, ("Invalid API key",))
     log = wisdom.log()
@@ -254,7 +269,7 @@ def test_a_stopped_upstream_is_502_unreachable_within_the_connect_timeout_and_re
         double.start()  # the same port, empty: the pool's connections to the old process are all dead
     _seed_ada(double, alice)
 
-    assert (response.status_code, response.json()) == (502, {"detail": AGENTS_UNREACHABLE})
+    assert (response.status_code, response.json()) == (502, {"detail": AgentsUnreachable.default_detail})
     assert elapsed <= CONNECT_TIMEOUT + SLACK, f"{elapsed:.2f}s"
     _assert_nothing_leaked(response, ())
 

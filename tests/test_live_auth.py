@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from tests.helpers.bodies import bad_request
 from tests.helpers.constants import PASSWORD
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -59,7 +60,7 @@ def test_service_key_rules_hold_on_a_running_server(wisdom_live, live_user):
 
     itself = requests.get(url, headers={"X-Service-Key": "test-service-key-1"})
     assert itself.status_code == 400
-    assert itself.json() == {"detail": "X-On-Behalf-Of header is required when X-Service-Key is set"}
+    assert itself.json() == bad_request("X-On-Behalf-Of header is required when X-Service-Key is set")
 
     bad_uuid = requests.get(url, headers={"X-Service-Key": "test-service-key-1", "X-On-Behalf-Of": "nope"})
     assert bad_uuid.status_code == 400

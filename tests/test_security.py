@@ -26,6 +26,7 @@ from invites.models import Invite, InviteRedemption
 from invites.tests.factories import InviteFactory
 from personal.views import ENCODED_SLASH
 from tests.helpers.auth import bearer
+from tests.helpers.bodies import bad_request
 from tests.helpers.constants import AGENTS_API_KEY, PASSWORD, ROTATED_SERVICE_KEY, SERVICE_KEY, UPSTREAM_HEADERS
 from tests.helpers.live import wisdom_server
 from wisdom.exceptions import NESTED_TOO_DEEPLY
@@ -35,7 +36,7 @@ pytestmark = [pytest.mark.live, pytest.mark.security, pytest.mark.django_db(tran
 BODY_LIMIT = 1024 * 1024
 TOO_LARGE = {"detail": f"Request body is too large; the limit is {BODY_LIMIT} bytes."}
 MALFORMED = b'{"name":'
-PARSE_ERROR = {"detail": "JSON parse error - Expecting value: line 1 column 9 (char 8)"}
+PARSE_ERROR = bad_request("JSON parse error - Expecting value: line 1 column 9 (char 8)")
 NOT_AUTHENTICATED = {"detail": "Authentication credentials were not provided."}
 BAD_TOKEN = {"detail": "Given token not valid for any token type"}
 FORBIDDEN = {"detail": "You do not have permission to perform this action."}
@@ -362,7 +363,8 @@ def test_a_refused_service_call_gets_its_exact_status_and_changes_nothing(world,
         requests.delete(ada, headers=headers, timeout=10),
     ]
 
-    assert [(r.status_code, r.json()) for r in responses] == [(status, {"detail": detail})] * len(responses)
+    body = bad_request(detail) if status == 400 else {"detail": detail}
+    assert [(r.status_code, r.json()) for r in responses] == [(status, body)] * len(responses)
     _assert_nothing_changed(world, before)
 
 
@@ -552,7 +554,7 @@ def test_a_json_body_nested_too_deeply_is_400_on_every_write_route_and_creates_n
     status, payload, _ = _raw(world["url"], "PATCH", "/personal/entities/ada", patch_headers, body)
     answers.append(("PATCH ada", status, payload))
 
-    expected = {"detail": NESTED_TOO_DEEPLY}
+    expected = bad_request(NESTED_TOO_DEEPLY)
     assert answers == [(path, 400, expected) for path, _, _ in routes] + [("PATCH ada", 400, expected)]
     _assert_nothing_changed(world, before)
 

@@ -1,71 +1,72 @@
-"""The one place where errors become responses: every error body is {"detail": ...}."""
+"""The one place where errors become responses, generic like DRF's own: each error knows its status.
+
+Framework errors (Django's ValidationError, Http404, PermissionDenied, a database that cannot serve,
+JSON nested too deeply) are first turned into their DRF equivalents; then every APIException, the
+apps' ApiErrors included, renders through wisdom/errors.py's one body shape.
+"""
 
 import logging
 import traceback
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import OperationalError
 from django.http import Http404, JsonResponse
 from rest_framework import exceptions, status
 from rest_framework.response import Response
+from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from personal import errors as agents
+from wisdom.errors import ApiError, ServiceUnavailable, error_body, field_errors, json_error, summary
 
 logger = logging.getLogger(__name__)
 
-
-class ApiError(Exception):
-    """A domain error with its own status, detail and optional extra body fields or headers."""
-
-    status_code: int = status.HTTP_400_BAD_REQUEST
-    default_detail: str = "The request could not be completed."
-
-    def __init__(self, detail: str | None = None, *, extra: dict | None = None, headers: dict | None = None):
-        self.detail = detail or self.default_detail
-        self.extra = extra or {}
-        self.headers = headers or {}
-        super().__init__(self.detail)
-
-
 NESTED_TOO_DEEPLY = "JSON parse error - the document is nested too deeply."
-DATABASE_BUSY = "The service is busy; try again shortly."
-DATABASE_RETRY_AFTER_SECONDS = "5"
-
-
-class PayloadTooLarge(exceptions.APIException):
-    status_code = status.HTTP_413_REQUEST_ENTITY_TOO_LARGE
-    default_detail = "Request body is too large."
-    default_code = "payload_too_large"
 
 
 def exception_handler(exc: Exception, context: dict) -> Response | None:
+    exc = _as_api_exception(exc)
+    if exc is None:
+        return None  # unexpected: Django's handler500 answers with a JSON 500 and logs it
+    response = drf_exception_handler(exc, context)  # WWW-Authenticate, Retry-After for throttles
+    if response is None:
+        return None
+    if isinstance(exc, exceptions.ValidationError):
+        errors = field_errors(exc.detail)
+        response.data = error_body(status_code=response.status_code, detail=summary(errors), errors=errors)
+    else:
+        response.data = error_body(status_code=response.status_code, detail=_one_line(exc.detail))
     if isinstance(exc, ApiError):
-        return Response({"detail": exc.detail, **exc.extra}, status=exc.status_code, headers=exc.headers)
-    if isinstance(exc, agents.AgentsError):
-        return _agents_response(exc)
+        response.data.update(exc.extra)
+        for name, value in exc.headers.items():
+            response[name] = value
+    return response
+
+
+def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
+    if isinstance(exc, exceptions.APIException):
+        return exc
+    if isinstance(exc, DjangoValidationError):
+        # HackSoft's styleguide: services raise Django's ValidationError; it answers like a serializer's
+        return exceptions.ValidationError(as_serializer_error(exc))
+    if isinstance(exc, Http404):
+        return exceptions.NotFound()
+    if isinstance(exc, DjangoPermissionDenied):
+        return exceptions.PermissionDenied()
     if isinstance(exc, OperationalError):
         # No free pooled connection in time, the database unreachable, or SQLite's write lock: a 503 to retry.
         logger.error("database unavailable: %s", type(exc.__cause__ or exc).__name__)
-        return Response({"detail": DATABASE_BUSY}, status=503, headers={"Retry-After": DATABASE_RETRY_AFTER_SECONDS})
-    if isinstance(exc, Http404):
-        exc = exceptions.NotFound()
-    elif isinstance(exc, DjangoPermissionDenied):
-        exc = exceptions.PermissionDenied()
-    elif isinstance(exc, RequestDataTooBig):
-        exc = PayloadTooLarge()
-    elif isinstance(exc, RecursionError) and _raised_while_parsing(exc):
-        exc = exceptions.ParseError(NESTED_TOO_DEEPLY)
+        return ServiceUnavailable()
+    if isinstance(exc, RecursionError) and _raised_while_parsing(exc):
+        return exceptions.ParseError(NESTED_TOO_DEEPLY)
+    return None
 
-    response = drf_exception_handler(exc, context)
-    if response is None:
-        return None  # unexpected: Django's handler500 answers with a JSON 500 and logs it
-    if isinstance(exc, exceptions.ValidationError):
-        response.data = _validation_body(response.data)
-    elif isinstance(response.data, dict) and "detail" in response.data:
-        response.data = {"detail": str(response.data["detail"])}
-    return response
+
+def _one_line(detail) -> str:
+    # simplejwt's InvalidToken carries {"detail", "code", "messages"}: the detail is what a person reads
+    if isinstance(detail, dict):
+        detail = detail.get("detail", "")
+    return str(detail)
 
 
 def _raised_while_parsing(exc: BaseException) -> bool:
@@ -75,77 +76,20 @@ def _raised_while_parsing(exc: BaseException) -> bool:
     )
 
 
-# --- The agents service (personal/client.py raises; this is the only place that decides the answer) ---
-AGENTS_PASSED_THROUGH_DETAILS = {
-    400: "The agents service refused the request.",
-    403: "You do not have permission to perform this action.",
-    404: "Not found.",
-    409: "The request conflicts with the entity's current state.",
-    422: "The agents service could not process the request.",
-}
-AGENTS_RATE_LIMITED = "Too many requests; try again later."
-AGENTS_BAD_CREDENTIALS = "The agents service rejected this server's credentials"
-AGENTS_FAILED = "The agents service failed; try again later."
-AGENTS_UNREACHABLE = "The agents service is unreachable."
-AGENTS_TIMEOUT = "The agents service did not answer in time."
-
-
-def _agents_response(exc: agents.AgentsError) -> Response:
-    if isinstance(exc, agents.AgentsRefused):
-        return Response({"detail": exc.detail or AGENTS_PASSED_THROUGH_DETAILS[exc.status]}, status=exc.status)
-    if isinstance(exc, agents.AgentsRateLimited):
-        headers = {"Retry-After": exc.retry_after} if exc.retry_after else None
-        return Response({"detail": exc.detail or AGENTS_RATE_LIMITED}, status=429, headers=headers)
-    if isinstance(exc, agents.AgentsTimeout):
-        return Response({"detail": AGENTS_TIMEOUT}, status=status.HTTP_504_GATEWAY_TIMEOUT)
-    if isinstance(exc, agents.AgentsUnreachable):
-        return Response({"detail": AGENTS_UNREACHABLE}, status=status.HTTP_502_BAD_GATEWAY)
-    if isinstance(exc, agents.AgentsCredentialsRejected):
-        return Response({"detail": AGENTS_BAD_CREDENTIALS}, status=status.HTTP_502_BAD_GATEWAY)
-    return Response({"detail": AGENTS_FAILED}, status=status.HTTP_502_BAD_GATEWAY)
-
-
-def _validation_body(errors) -> dict:
-    """DRF's field errors kept under `errors`, with a one-line `detail` a person can read."""
-    if isinstance(errors, list):
-        messages = [str(m) for m in _leaves(errors)]
-        return {"detail": " ".join(messages) or "Invalid input."}
-    first_field, first_message = next(_field_leaves(errors), (None, "Invalid input."))
-    if first_field in (None, "non_field_errors"):
-        detail = str(first_message)
-    else:
-        detail = f"{first_field}: {first_message}"
-    return {"detail": detail, "errors": errors}
-
-
-def _leaves(value):
-    if isinstance(value, dict):
-        for item in value.values():
-            yield from _leaves(item)
-    elif isinstance(value, list):
-        for item in value:
-            yield from _leaves(item)
-    else:
-        yield value
-
-
-def _field_leaves(errors: dict):
-    for field, value in errors.items():
-        for message in _leaves(value):
-            yield field, message
-
-
-def json_not_found(request, exception=None) -> JsonResponse:
-    return JsonResponse({"detail": "Not found."}, status=404)
-
-
-def json_server_error(request) -> JsonResponse:
-    return JsonResponse({"detail": "Internal server error."}, status=500)
+# --- Django's own error views (outside DRF): the same body shape ---------------------------------------
 
 
 def json_bad_request(request, exception=None) -> JsonResponse:
-    return JsonResponse({"detail": "Bad request."}, status=400)
+    return json_error(status.HTTP_400_BAD_REQUEST, exceptions.ParseError.default_detail)
 
 
 def json_permission_denied(request, exception=None) -> JsonResponse:
-    return JsonResponse({"detail": "You do not have permission to perform this action."}, status=403)
+    return json_error(status.HTTP_403_FORBIDDEN, exceptions.PermissionDenied.default_detail)
+
+
+def json_not_found(request, exception=None) -> JsonResponse:
+    return json_error(status.HTTP_404_NOT_FOUND, exceptions.NotFound.default_detail)
+
+
+def json_server_error(request) -> JsonResponse:
+    return json_error(status.HTTP_500_INTERNAL_SERVER_ERROR, exceptions.APIException.default_detail)

@@ -4,10 +4,11 @@ import logging
 import time
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse
 from django.utils.functional import SimpleLazyObject, empty
 
 from wisdom import request_context
+from wisdom.errors import json_error
 from wisdom.logging import redact_path
 
 access_logger = logging.getLogger("wisdom.access")
@@ -78,17 +79,14 @@ class BodySizeLimitMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            return JsonResponse({"detail": "A request body needs a Content-Length header."}, status=411)
+            return json_error(411, "A request body needs a Content-Length header.")
         raw_length = request.META.get("CONTENT_LENGTH") or "0"
         try:
             length = int(raw_length)
         except ValueError:
-            return JsonResponse({"detail": "Content-Length header is not a number."}, status=400)
+            return json_error(400, "Content-Length header is not a number.")
         if length > self.limit:
-            return JsonResponse(
-                {"detail": f"Request body is too large; the limit is {self.limit} bytes."},
-                status=413,
-            )
+            return json_error(413, f"Request body is too large; the limit is {self.limit} bytes.")
         return self.get_response(request)
 
 

@@ -4,6 +4,7 @@ import pytest
 
 from accounts.principals import SERVICE
 from tests.helpers.auth import bearer, on_behalf_of
+from tests.helpers.bodies import bad_request
 from tests.helpers.constants import ROTATED_SERVICE_KEY, SERVICE_KEY
 
 pytestmark = pytest.mark.django_db
@@ -59,7 +60,7 @@ def test_on_behalf_of_that_is_not_a_uuid_is_400(api_client, value):
     response = api_client.get("/auth/me", headers={"X-Service-Key": SERVICE_KEY, "X-On-Behalf-Of": value})
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "X-On-Behalf-Of must be a user id (a UUID)."}
+    assert response.json() == bad_request("X-On-Behalf-Of must be a user id (a UUID).")
 
 
 def test_on_behalf_of_an_unknown_user_is_401(api_client):
@@ -86,7 +87,7 @@ def test_service_key_without_on_behalf_of_on_a_user_route_is_400(api_client):
     response = api_client.get("/auth/me", headers={"X-Service-Key": SERVICE_KEY})
 
     assert response.status_code == 400
-    assert response.json() == {"detail": ON_BEHALF_REQUIRED}
+    assert response.json() == bad_request(ON_BEHALF_REQUIRED)
 
 
 def test_service_itself_is_allowed_by_the_service_or_staff_permission(rf):

@@ -6,6 +6,7 @@ from accounts.tests.factories import UserFactory
 from invites import services
 from invites.models import Invite, InviteRedemption
 from invites.tests.factories import InviteFactory
+from tests.helpers.bodies import bad_request
 from tests.helpers.constants import PASSWORD
 
 pytestmark = pytest.mark.django_db
@@ -81,7 +82,7 @@ def test_without_any_email_it_is_400_and_costs_nothing(api_client):
     response = redeem(api_client, invite)
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "Email is required to create your account."}
+    assert response.json() == bad_request("Email is required to create your account.", field="email")
     assert_nothing_taken(invite, users_before)
 
 

@@ -240,3 +240,30 @@ def test_a_name_goes_upstream_as_one_percent_encoded_segment(api_client, user, a
 def test_one_trailing_slash_is_tolerated(api_client, user, ada, agents_double):
     assert api_client.get("/personal/entities/", headers=bearer(user)).status_code == 200
     assert api_client.get("/personal/entities/ada/", headers=bearer(user)).json() == ada
+
+
+def test_every_answer_carries_exactly_the_documented_fields_when_upstream_adds_others(
+    api_client, user, ada, agents_double
+):
+    user.plan = "pro"  # room for a second entity
+    user.save(update_fields=["plan"])
+    agents_double.switch(extra_fields={"system_prompt": "You are Ada. Internal.", "cost_usd": 0.0123})
+    assert "system_prompt" in agents_double.seed_entity(name="probe", owner_id="someone-else").json()
+    headers = bearer(user)
+    entity_fields = {"name", "display_name", "description", "status", "owner_user_id", "created_at", "updated_at"}
+
+    created = api_client.post("/personal/entities", {"name": "bea"}, format="json", headers=headers)
+    listed = api_client.get("/personal/entities", headers=headers)
+    one = api_client.get("/personal/entities/ada", headers=headers)
+    paused = api_client.post("/personal/entities/ada/pause", headers=headers)
+    resumed = api_client.post("/personal/entities/ada/resume", headers=headers)
+    patched = api_client.patch("/personal/entities/ada", {"description": "x"}, format="json", headers=headers)
+    reply = api_client.post("/personal/entities/ada/messages", {"content": "hi"}, format="json", headers=headers)
+    history = api_client.get("/personal/entities/ada/messages", headers=headers)
+
+    for response in (created, one, paused, resumed, patched):
+        assert set(response.json()) == entity_fields, response.json()
+    assert [set(entity) for entity in listed.json()] == [entity_fields] * 2
+    assert set(reply.json()) == {"message_id", "reply"}
+    assert [set(message) for message in history.json()] == [{"id", "role", "content", "created_at"}] * 2
+    assert all("Internal" not in r.content.decode() for r in (created, listed, one, reply, history))

@@ -5,6 +5,7 @@ import json
 import pytest
 
 from tests.helpers.auth import bearer
+from tests.helpers.bodies import bad_request
 from tests.helpers.constants import SERVICE_KEY
 
 pytestmark = pytest.mark.django_db
@@ -36,7 +37,7 @@ def test_the_service_acting_as_itself_is_400_and_never_reaches_upstream(api_clie
     response = getattr(api_client, method)(path, body, format="json", headers={"X-Service-Key": SERVICE_KEY})
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "X-On-Behalf-Of header is required when X-Service-Key is set"}
+    assert response.json() == bad_request("X-On-Behalf-Of header is required when X-Service-Key is set")
     assert agents_double.received() == []
 
 

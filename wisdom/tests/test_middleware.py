@@ -1,5 +1,7 @@
 import pytest
 
+from tests.helpers.bodies import bad_request
+
 pytestmark = pytest.mark.django_db
 
 
@@ -22,7 +24,7 @@ def test_a_non_numeric_content_length_is_400(api_client):
     response = api_client.post("/auth/login", data=b"{}", content_type="application/json", CONTENT_LENGTH="abc")
 
     assert response.status_code == 400
-    assert response.json() == {"detail": "Content-Length header is not a number."}
+    assert response.json() == bad_request("Content-Length header is not a number.")
 
 
 def test_a_database_that_cannot_serve_in_time_is_503_with_retry_after(api_client, user):

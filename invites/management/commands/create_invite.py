@@ -9,7 +9,6 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
 from invites import selectors, services
-from invites.errors import InviteInvalid
 from invites.models import MAX_USES_LIMIT
 
 DURATION = re.compile(r"^(\d{1,6})([dhm])$")
@@ -70,8 +69,8 @@ class Command(BaseCommand):
             invite = services.invite_create(
                 inviter=inviter, email=email, note=options["note"], max_uses=max_uses, expires_in=expires_in
             )
-        except InviteInvalid as exc:
-            raise CommandError(exc.detail) from None
+        except ValidationError as exc:
+            raise CommandError(" ".join(exc.messages)) from None
 
         if options["json"]:
             self.stdout.write(json.dumps(_as_json(invite)))

@@ -1,0 +1,52 @@
+"""The rooms stay apart: the project package imports no app, and the test double stays out of the product."""
+
+import ast
+
+from django.conf import settings
+
+from tests.helpers.processes import ROOT
+
+APPS = ("accounts", "personal", "invites")
+
+
+def _imported_modules(path) -> set[str]:
+    tree = ast.parse(path.read_text(), filename=str(path))
+    modules = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            modules.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            modules.add(node.module)
+    return modules
+
+
+def test_the_project_package_imports_nothing_from_an_app():
+    offenders = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for path in (ROOT / "wisdom").rglob("*.py")
+        if "tests" not in path.relative_to(ROOT).parts
+        for module in _imported_modules(path)
+        if module.split(".")[0] in APPS
+    }
+
+    assert offenders == set()
+
+
+def test_no_product_module_imports_the_agents_double_or_the_test_helpers():
+    offenders = {
+        f"{path.relative_to(ROOT)}: {module}"
+        for app in ("wisdom", *APPS)
+        for path in (ROOT / app).rglob("*.py")
+        if "tests" not in path.relative_to(ROOT).parts
+        for module in _imported_modules(path)
+        if module.split(".")[0] in ("agents_double", "tests", "conftest")
+    }
+
+    assert offenders == set()
+
+
+def test_the_agents_double_is_no_django_app_and_stays_out_of_the_image():
+    ignored = {line.strip() for line in (ROOT / ".dockerignore").read_text().splitlines()}
+
+    assert not any(app.startswith("agents_double") for app in settings.INSTALLED_APPS)
+    assert {"agents_double", "tests", "bench"} <= ignored
