@@ -4,16 +4,16 @@ import os
 import subprocess
 import threading
 import time
+from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
-from tests.helpers.processes import stop, wait_until_up
+from tests.helpers.processes import ROOT, stop, wait_until_up
 
-__all__ = ["cpu_seconds", "peak_rss", "rss_bytes", "start", "stop", "tree"]
-
-ROOT = Path(__file__).resolve().parent.parent
+__all__ = ["PeakMemory", "cpu_seconds", "peak_rss", "rss_bytes", "start", "stop", "tree"]
 
 
 def start(command: list[str], *, env: dict[str, str], log: Path, health_url: str) -> subprocess.Popen:
@@ -50,15 +50,20 @@ def rss_bytes(pids: list[int]) -> int:
     return total
 
 
+@dataclass
+class PeakMemory:
+    bytes: int = 0
+
+
 @contextmanager
-def peak_rss(pids: list[int], interval: float = 0.05):
-    """Samples the summed RSS of the process trees; yields a dict whose 'peak' is filled in."""
-    result = {"peak": 0}
+def peak_rss(pids: list[int], interval: float = 0.05) -> Iterator[PeakMemory]:
+    """Samples the summed RSS of the process trees while the block runs; the peak is final once it ends."""
+    result = PeakMemory()
     done = threading.Event()
 
     def sample() -> None:
         while not done.is_set():
-            result["peak"] = max(result["peak"], rss_bytes(pids))
+            result.bytes = max(result.bytes, rss_bytes(pids))
             time.sleep(interval)
 
     sampler = threading.Thread(target=sample, daemon=True)

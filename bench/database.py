@@ -1,0 +1,42 @@
+"""The benchmark's own PostgreSQL database, made anew each run, and the rows the scenarios start from."""
+
+import subprocess
+import sys
+from dataclasses import dataclass
+
+import psycopg
+from psycopg import sql
+
+from tests.helpers.constants import PASSWORD
+from tests.helpers.processes import ROOT
+
+BENCH_EMAIL = "bench@example.com"
+
+
+@dataclass(frozen=True)
+class BenchUser:
+    id: str
+    email: str
+    access_token: str
+
+
+def recreate_database(database_url: str) -> None:
+    """Drop and create the database in `database_url`, then migrate it (with the environment's settings)."""
+    base, name = database_url.rsplit("/", 1)
+    with psycopg.connect(f"{base}/postgres", autocommit=True, connect_timeout=10) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True, timeout=300)
+
+
+def create_bench_user() -> BenchUser:
+    """An enterprise user (no entity cap) with the suite's password, and an access token for it."""
+    from django.contrib.auth.hashers import make_password
+
+    from accounts.models import Plan, User
+    from accounts.services import tokens_for
+
+    user = User.objects.create(
+        email=BENCH_EMAIL, password=make_password(PASSWORD), first_name="Bench", plan=Plan.ENTERPRISE
+    )
+    return BenchUser(id=str(user.pk), email=user.email, access_token=tokens_for(user=user)["access_token"])

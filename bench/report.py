@@ -1,0 +1,193 @@
+"""docs/benchmarks.md from a run's results: one renderer per section, composed by `render_report`."""
+
+from bench.results import RunResult
+from bench.scenarios.allowlist import AllowlistResult
+from bench.scenarios.hashing import CallFigures, HashingResult
+from bench.scenarios.overhead import OverheadResult, PathFigures
+from bench.scenarios.profiling import ProfileResult
+from bench.scenarios.slow_chats import SlowChatsResult
+
+# The targets the figures are held to.
+ADDED_P50_TARGET_MS = 2
+CPU_PER_PROXIED_REQUEST_TARGET_MS = 2
+CHATS_WALL_TARGET_S = 6
+LIST_P99_TARGET_MS = 100
+
+
+def render_report(run: RunResult, *, notes: str | None) -> str:
+    """The whole report; `notes` (bench/NOTES.md, written by hand) follow the measured sections."""
+    sections = [
+        render_header(run),
+        render_overhead(run.overhead, agents_pool_size=int(run.settings["INTUNO_AGENTS_POOL_SIZE"])),
+        render_slow_chats(run.slow_chats),
+        render_hashing(run.hashing),
+        render_allowlist(run.allowlist),
+        render_profile(run.profile),
+        render_commands(run.commands),
+    ]
+    if notes:
+        sections.append(notes)
+    return "\n\n".join(sections) + ("" if notes else "\n")
+
+
+def render_header(run: RunResult) -> str:
+    m = run.machine
+    settings = ", ".join(f"`{name}={value}`" for name, value in run.settings.items())
+    return _lines(
+        "# wisdom benchmarks",
+        "",
+        f"Written by `make bench` on {m.date}. Machine: {m.cores} cores ({m.cpu}), {m.memory_gib} GiB,",
+        f"Linux {m.kernel}, Python {m.python}, PostgreSQL {m.postgres}, {m.wrk}.",
+        f"wisdom runs under its committed `gunicorn.conf.py` (`{run.gunicorn_command}`) on PostgreSQL with",
+        "Redis as the cache and JSON logs, in front of the agents double (`python -m agents_double`), all on",
+        "this one machine, sharing its cores with the load generator.",
+        "",
+        f"Server settings: {settings}.",
+    )
+
+
+def render_overhead(overhead: OverheadResult, *, agents_pool_size: int) -> str:
+    lines = [
+        "## 1. Proxy overhead: `GET /personal/entities/{name}` through wisdom vs straight to the double",
+        "",
+        f"Each row is the median of {_count(overhead.rounds, 'round')}; a round runs wrk through wisdom, then "
+        "straight to the",
+        "double, for the same time. Upstream connections are what the double counted as opened by wisdom.",
+        "",
+        "| concurrency | path | requests/s | p50 ms | p99 ms | requests |",
+        "|---|---|---|---|---|---|",
+    ]
+    for row in overhead.rows:
+        lines.append(_path_row(row.connections, "through wisdom", row.through_wisdom))
+        lines.append(_path_row(row.connections, "straight to double", row.straight_to_double))
+    lines += [
+        "",
+        "| concurrency | rps ratio (wisdom/direct) | added p50 ms | wisdom CPU ms/request | "
+        "upstream TCP connections opened | per 1,000 requests |",
+        "|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {row.connections} | {row.rps_ratio} | {row.added_p50_ms} | {row.cpu_ms_per_request} | "
+        f"{row.upstream_connections_opened} | {row.connections_per_1000} |"
+        for row in overhead.rows
+    ]
+    lines += [""]
+    lines += [
+        f"Concurrency {row.connections}, per round: added p50 {list(row.added_p50_ms_each)} ms, "
+        f"CPU {list(row.cpu_ms_per_request_each)} ms/request."
+        for row in overhead.rows
+    ]
+    one = overhead.row(1)
+    lines += [
+        "",
+        f"Machine-speed yardstick of this run: `/healthz` (no I/O) cost {overhead.yardstick_cpu_ms} ms of CPU per "
+        "request: compare it with the other run's before comparing two runs.",
+        "",
+        f"Targets (medians; best round in brackets): added p50 at concurrency 1 <= {ADDED_P50_TARGET_MS} ms (measured "
+        f"{one.added_p50_ms} ms [{min(one.added_p50_ms_each)}]: "
+        f"{_verdict(one.added_p50_ms <= ADDED_P50_TARGET_MS)}); CPU <= {CPU_PER_PROXIED_REQUEST_TARGET_MS} ms per "
+        f"proxied request (measured {one.cpu_ms_per_request} ms [{min(one.cpu_ms_per_request_each)}]: "
+        f"{_verdict(one.cpu_ms_per_request <= CPU_PER_PROXIED_REQUEST_TARGET_MS)}); upstream connections per "
+        f"1,000 requests <= the pool size {agents_pool_size} per process (measured {one.connections_per_1000}: "
+        f"{_verdict(one.connections_per_1000 <= agents_pool_size)}).",
+    ]
+    return _lines(*lines)
+
+
+def render_slow_chats(chats: SlowChatsResult) -> str:
+    all_created = chats.created_201 == chats.chats
+    others = f" (others: {chats.other_statuses})" if chats.other_statuses else ""
+    return _lines(
+        f"## 2. Slow chats: {chats.chats} simultaneous `POST .../messages`, the double taking 2 s per chat",
+        "",
+        f"- {chats.created_201} of {chats.chats} answered 201 (hey: chat p50 {chats.chat_p50_s} s, "
+        f"p99 {chats.chat_p99_s} s){others}; wall time {chats.wall_seconds} s (target: all 201 in "
+        f"< {CHATS_WALL_TARGET_S} s: {_verdict(all_created and chats.wall_seconds < CHATS_WALL_TARGET_S)}).",
+        f"- Meanwhile `GET /personal/entities` (wrk, 4 connections, 2 s): p50 {chats.list_p50_ms:.2f} ms, "
+        f"p99 {chats.list_p99_ms:.2f} ms over {chats.list_requests} requests, {chats.list_non_2xx} non-2xx "
+        f"(target p99 <= {LIST_P99_TARGET_MS} ms: {_verdict(chats.list_p99_ms <= LIST_P99_TARGET_MS)}).",
+        f"- Peak resident memory of all server processes (gunicorn master and workers, and the double): "
+        f"{chats.peak_rss_mib} MiB. Chats in flight upstream at once: {chats.max_in_flight_upstream}.",
+    )
+
+
+def render_hashing(hashing: HashingResult) -> str:
+    return _lines(
+        "## 3. Logins and redeems with the configured password hasher",
+        "",
+        f"Hasher: {hashing.hasher}.",
+        "",
+        "| call | requests/s | p50 ms | p99 ms | requests | non-2xx | wisdom CPU ms/call |",
+        "|---|---|---|---|---|---|---|",
+        _call_row("`POST /auth/login`", hashing.login),
+        _call_row("`POST /invites/{token}/redeem`", hashing.redeem),
+    )
+
+
+def render_allowlist(allowlist: AllowlistResult) -> str:
+    cheapest = min(cost.microseconds for cost in allowlist.costs)
+    return _lines(
+        "## 4. Output allowlist cost: one upstream entity shaped down to its documented fields",
+        "",
+        f"In the benchmark's own process, no server: an entity dict of the {allowlist.documented_fields} documented "
+        f"fields plus {allowlist.unknown_fields} that is not documented; per call, best of {allowlist.repeats} "
+        "timeit repeats.",
+        "",
+        "| how | µs per call | x the cheapest | calls per repeat |",
+        "|---|---|---|---|",
+        *(
+            f"| `{cost.how}` | {cost.microseconds:.2f} | {cost.microseconds / cheapest:.0f} | {cost.calls_per_repeat} |"
+            for cost in allowlist.costs
+        ),
+    )
+
+
+def render_profile(profile: ProfileResult) -> str:
+    heading = "## Profile of the proxied GET (py-spy, all workers)"
+    if profile.error is not None:
+        return _lines(heading, "", f"py-spy could not run here: `{profile.error.strip()}`")
+    return _lines(
+        heading,
+        "",
+        "Share of busy samples, by function (self time):",
+        "",
+        "| function | self % |",
+        "|---|---|",
+        *(f"| `{share.function}` | {share.percent:.1f} |" for share in profile.self_time),
+        "",
+        "Inclusive time of the layers of one request:",
+        "",
+        "| function | inclusive % |",
+        "|---|---|",
+        *(f"| `{share.function}` | {share.percent:.1f} |" for share in profile.layers),
+    )
+
+
+def render_commands(commands: tuple[str, ...]) -> str:
+    return _lines("## Exact commands", "", "```", *commands, "```")
+
+
+def _path_row(connections: int, path: str, figures: PathFigures) -> str:
+    return (
+        f"| {connections} | {path} | {figures.rps:.0f} | {figures.p50_ms:.2f} | {figures.p99_ms:.2f} | "
+        f"{figures.requests:.0f} |"
+    )
+
+
+def _call_row(call: str, figures: CallFigures) -> str:
+    return (
+        f"| {call} | {figures.rps:.1f} | {figures.p50_ms:.1f} | {figures.p99_ms:.1f} | {figures.requests} | "
+        f"{figures.non_2xx} | {figures.cpu_ms_per_call} |"
+    )
+
+
+def _count(n: int, thing: str) -> str:
+    return f"{n} {thing}" if n == 1 else f"{n} {thing}s"
+
+
+def _verdict(met: bool) -> str:
+    return "met" if met else "MISSED"
+
+
+def _lines(*lines: str) -> str:
+    return "\n".join(lines)
