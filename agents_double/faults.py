@@ -4,7 +4,7 @@ import re
 import threading
 from dataclasses import asdict, dataclass, field
 
-FAULTS = ("down", "hang", "reset_mid_body", "non_json", "unauthorized", "canned")
+FAULTS = ("down", "hang", "reset_mid_body", "non_json", "unauthorized", "canned", "trickle", "gzip_bomb", "oversized")
 
 
 @dataclass
@@ -18,6 +18,9 @@ class Switches:
     fault_body: str = '{"detail": "A canned answer from the agents double."}'
     fault_content_type: str = "application/json"
     fault_headers: dict = field(default_factory=dict)
+    trickle_ms: int = 1000  # fault "trickle": the whole answer, status line included, one byte per interval
+    oversize_bytes: int = 8 * 1024 * 1024  # fault "oversized": a valid JSON array of about this many bytes
+    bomb_inflated_bytes: int = 512 * 1024 * 1024  # fault "gzip_bomb": zeros that gzip to about 1/1000 of this
     # merged into every successful answer's objects: an upstream that adds fields wisdom does not document
     extra_fields: dict = field(default_factory=dict)
 
@@ -92,7 +95,7 @@ class SwitchBoard:
         with self._lock:
             return self._generation
 
-    def wait_for_change(self, generation: int, timeout: float) -> None:
-        """Blocks until the switches change (or timeout): a hang lasts until a test moves on."""
+    def wait_for_change(self, generation: int, timeout: float) -> bool:
+        """Blocks until the switches change (True) or the time-out passes: a hang lasts until a test moves on."""
         with self._lock:
-            self._changed.wait_for(lambda: self._generation != generation, timeout=timeout)
+            return self._changed.wait_for(lambda: self._generation != generation, timeout=timeout)

@@ -16,6 +16,7 @@ import socket
 import struct
 import threading
 import time
+import zlib
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, unquote
 
@@ -227,6 +228,15 @@ class Handler(BaseHTTPRequestHandler):
             self._raw(200, b"<html><body>Welcome to nginx!</body></html>", "text/html")
         elif kind == "unauthorized":
             self._json(401, {"detail": "Invalid API key"})
+        elif kind == "trickle":
+            self._trickle(switches.trickle_ms / 1000, generation)
+        elif kind == "gzip_bomb":
+            self._raw(
+                200, _gzip_bomb(switches.bomb_inflated_bytes), "application/json", headers={"Content-Encoding": "gzip"}
+            )
+        elif kind == "oversized":
+            owner = self.headers.get("X-User-Id", "")
+            self._raw(200, _oversized_json(switches.oversize_bytes, owner), "application/json")
         else:
             self._raw(
                 switches.fault_status,
@@ -234,6 +244,23 @@ class Handler(BaseHTTPRequestHandler):
                 switches.fault_content_type,
                 headers=switches.fault_headers,
             )
+
+    def _trickle(self, interval: float, generation: int) -> None:
+        """A valid answer, one byte at a time, until it is all sent, the peer leaves or the switches change."""
+        body = json.dumps([]).encode()
+        answer = b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: %d\r\n\r\n%s" % (
+            len(body),
+            body,
+        )
+        self.close_connection = True
+        for byte in answer:
+            try:
+                self.wfile.write(bytes([byte]))
+                self.wfile.flush()
+            except OSError:
+                return
+            if self.server.board.wait_for_change(generation, interval):
+                return
 
     def _reset_connection(self) -> None:
         """An abortive close (RST), as when a process dies or a proxy gives up."""
@@ -296,6 +323,25 @@ class Handler(BaseHTTPRequestHandler):
             self.close_connection = True
         self.end_headers()
         self.wfile.write(data)
+
+
+_bombs: dict[int, bytes] = {}
+
+
+def _gzip_bomb(inflated_bytes: int) -> bytes:
+    if inflated_bytes not in _bombs:
+        compressor = zlib.compressobj(9, zlib.DEFLATED, 16 + zlib.MAX_WBITS)  # gzip framing
+        block = b"0" * (1024 * 1024)
+        parts = [compressor.compress(block) for _ in range(inflated_bytes // len(block))]
+        _bombs[inflated_bytes] = b"".join(parts) + compressor.flush()
+    return _bombs[inflated_bytes]
+
+
+def _oversized_json(size: int, owner: str) -> bytes:
+    """A list of the caller's entities, each with a long description: a valid answer, only too big."""
+    entity = {"display_name": "", "description": "x" * 1000, "status": "active", "owner_user_id": owner}
+    count = max(1, size // 1100)
+    return json.dumps([{"name": f"big-{i}", **entity} for i in range(count)]).encode()
 
 
 def _with_extra_fields(payload: object, extra: dict) -> object:

@@ -1,17 +1,17 @@
 """The agents service's contract: paths, headers, time-outs, and typed errors for everything that goes wrong.
 
-Every call releases the database connection before it waits (see `_call`).
-
-One AgentsClient per process over one requests.Session, so calls reuse pooled keep-alive connections.
+One AgentsClient per process over one bounded session (personal/transport.py): pooled keep-alive
+connections, a total deadline per call and a cap on what is read. Every call releases the database
+connection before it waits (see `_call`).
 """
 
 import json
 import logging
+import math
 import re
 import threading
 import time
 import uuid
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import quote
 
@@ -19,7 +19,7 @@ import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from requests.adapters import HTTPAdapter
+from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ProtocolError
 
 from personal.errors import (
@@ -31,6 +31,7 @@ from personal.errors import (
     AgentsTimeout,
     AgentsUnreachable,
 )
+from personal.transport import BodyTooLarge, BoundedResponse, BoundedSession, DeadlineExceeded, UnexpectedEncoding
 from wisdom import request_context
 from wisdom.db import connection_release
 
@@ -63,19 +64,17 @@ class AgentsClient:
         chat_timeout: float,
         connect_timeout: float,
         pool_size: int,
+        max_response_bytes: int,
     ):
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.chat_timeout = chat_timeout
-        self.connect_timeout = connect_timeout
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxies or .netrc credentials from the environment
-        # never store a cookie upstream sets: it would travel with the next user's call
-        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self.session.headers.update({"X-API-Key": api_key, "Accept": "application/json", "User-Agent": "wisdom"})
-        adapter = HTTPAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.transport = BoundedSession(
+            pool_size=pool_size,
+            connect_timeout=connect_timeout,
+            max_body_bytes=max_response_bytes,
+            headers={"X-API-Key": api_key, "Accept": "application/json", "User-Agent": "wisdom"},
+        )
 
     @classmethod
     def from_settings(cls) -> "AgentsClient":
@@ -86,10 +85,11 @@ class AgentsClient:
             chat_timeout=settings.INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS,
             connect_timeout=settings.INTUNO_AGENTS_CONNECT_TIMEOUT_SECONDS,
             pool_size=settings.INTUNO_AGENTS_POOL_SIZE,
+            max_response_bytes=settings.INTUNO_AGENTS_MAX_RESPONSE_BYTES,
         )
 
     def close(self) -> None:
-        self.session.close()
+        self.transport.close()
 
     # --- the contract ---------------------------------------------------------------------
 
@@ -121,7 +121,7 @@ class AgentsClient:
                 entity_path(name, "chat"),
                 user_id=user_id,
                 body={"content": content},
-                read_timeout=self.chat_timeout,
+                seconds=self.chat_timeout,
             )
         )
         if not isinstance(reply.get("message_id"), str | int) or not isinstance(reply.get("reply"), str):
@@ -144,7 +144,7 @@ class AgentsClient:
         user_id: uuid.UUID,
         body: dict | None = None,
         params: dict | None = None,
-        read_timeout: float | None = None,
+        seconds: float | None = None,
         expect_body: bool = True,
     ) -> Any:
         request_id = request_context.current_request_id()
@@ -155,55 +155,60 @@ class AgentsClient:
         if body is not None:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False).encode()
-        timeout = (self.connect_timeout, read_timeout or self.timeout)
 
         connection_release()  # every upstream wait goes through here, so none holds a database connection
         started = time.perf_counter()
         try:
-            response = self._send(method, path, headers=headers, data=data, params=params, timeout=timeout)
+            response = self._send(
+                method, path, seconds=seconds or self.timeout, headers=headers, data=data, params=params
+            )
         except AgentsError:
             _record_timing(started, None)
             raise
-        _record_timing(started, response.status_code)
+        _record_timing(started, response.status)
         return self._interpret(method, path, response, request_id=request_id, expect_body=expect_body)
 
-    def _send(self, method: str, path: str, **kwargs: Any) -> requests.Response:
+    def _send(self, method: str, path: str, *, seconds: float, **kwargs: Any) -> BoundedResponse:
         url = self.base_url + path
         # Only an idempotent call is retried, once, and only when a pooled connection turned out dead.
         attempts = 2 if method in IDEMPOTENT_METHODS else 1
+        give_up_at = time.monotonic() + seconds
         for attempt in range(1, attempts + 1):
             try:
-                return self.session.request(method, url, allow_redirects=False, **kwargs)
-            except requests.Timeout as e:
-                logger.error("agents service did not answer %s %s in time: %s", method, path, type(e).__name__)
-                raise AgentsTimeout(f"{method} {path}: {type(e).__name__}") from e
+                return self.transport.request(method, url, seconds=max(give_up_at - time.monotonic(), 0.001), **kwargs)
+            except DeadlineExceeded as e:
+                logger.error("agents service did not answer %s %s within %ss", method, path, seconds)
+                raise AgentsTimeout(f"{method} {path}: over {seconds}s") from e
+            except (BodyTooLarge, UnexpectedEncoding) as e:
+                logger.error("agents service answer to %s %s refused: %s: %s", method, path, type(e).__name__, e)
+                raise AgentsFailed(f"{method} {path}: {type(e).__name__}") from e
             except requests.ConnectionError as e:
                 if attempt < attempts and _is_dropped_connection(e):
                     logger.info("agents service dropped a pooled connection; retrying %s %s once", method, path)
                     continue
                 logger.error("agents service unreachable on %s %s: %s", method, path, type(e).__name__)
                 raise AgentsUnreachable(f"{method} {path}: {type(e).__name__}") from e
-            except requests.RequestException as e:
+            except (requests.RequestException, Urllib3Error, OSError) as e:
                 logger.error("agents service broke off %s %s: %s", method, path, type(e).__name__)
                 raise AgentsFailed(f"{method} {path}: {type(e).__name__}") from e
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _interpret(
-        self, method: str, path: str, response: requests.Response, *, request_id: str, expect_body: bool
+        self, method: str, path: str, response: BoundedResponse, *, request_id: str, expect_body: bool
     ) -> Any:
-        status = response.status_code
+        status = response.status
         if 200 <= status < 300:
             if not expect_body:
                 return None
             try:
-                return response.json()
+                return parse_json(response.body)
             except (ValueError, RecursionError) as e:  # a body nested thousands deep exhausts json's recursion
                 _log_failure(method, path, response, request_id, "success without a JSON body")
                 raise AgentsFailed(f"{method} {path}: {status} without JSON") from e
         if status in PASSED_THROUGH_STATUSES:
-            raise AgentsRefused(status, _detail(response))
+            raise AgentsRefused(status, _detail(response.body))
         if status == 429:
-            raise AgentsRateLimited(_detail(response), _retry_after(response))
+            raise AgentsRateLimited(_detail(response.body), _retry_after(response))
         if status == 401:
             logger.error(
                 "agents service rejected this server's credentials (401) on %s %s [request %s]: "
@@ -215,6 +220,22 @@ class AgentsClient:
             raise AgentsCredentialsRejected(f"{method} {path}: 401")
         _log_failure(method, path, response, request_id, "unexpected status")
         raise AgentsFailed(f"{method} {path}: {status}")
+
+
+def parse_json(body: bytes) -> Any:
+    """Strict JSON: NaN, Infinity and numbers out of a float's range are refused (they cannot be rendered)."""
+    return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text[:32]} is out of range")
+    return value
 
 
 def _is_dropped_connection(error: requests.ConnectionError) -> bool:
@@ -246,10 +267,10 @@ def _objects(payload: Any) -> list[dict]:
     return payload
 
 
-def _detail(response: requests.Response) -> str | None:
+def _detail(body: bytes) -> str | None:
     """Upstream's `detail` when its body is JSON carrying one (a string, or a list of messages)."""
     try:
-        payload = response.json()
+        payload = parse_json(body)
     except (ValueError, RecursionError):
         return None
     detail = payload.get("detail") if isinstance(payload, dict) else None
@@ -261,19 +282,19 @@ def _detail(response: requests.Response) -> str | None:
     return detail[:DETAIL_MAX_CHARS]
 
 
-def _retry_after(response: requests.Response) -> str | None:
+def _retry_after(response: BoundedResponse) -> str | None:
     value = response.headers.get("Retry-After", "").strip()
     return value if _RETRY_AFTER.match(value) else None
 
 
-def _log_failure(method: str, path: str, response: requests.Response, request_id: str, reason: str) -> None:
-    body = response.content[:LOGGED_BODY_CHARS].decode("utf-8", errors="replace")
+def _log_failure(method: str, path: str, response: BoundedResponse, request_id: str, reason: str) -> None:
+    body = response.body[:LOGGED_BODY_CHARS].decode("utf-8", errors="replace")
     logger.error(
         "agents service failed: %s on %s %s answered %s [request %s]; body: %r",
         reason,
         method,
         path,
-        response.status_code,
+        response.status,
         request_id,
         body,
     )

@@ -4,10 +4,12 @@ Each fault must be answered with its documented 502 or 504 within its time-out p
 500, without the upstream's body, and wisdom must work again once the fault is gone, with no restart.
 """
 
+import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
+import psutil
 import pytest
 import requests
 
@@ -300,3 +302,82 @@ def test_an_upstream_restarted_mid_run_is_answering_again_at_once_through_a_stal
     assert wisdom.process.poll() is None
     expected = {"create": [("ada", str(alice.pk)), ("bea", str(alice.pk))], "delete": []}
     assert _held(double) == expected.get(route.id, [("ada", str(alice.pk))])
+
+
+# --- bounded: a total deadline and a size cap on every upstream call (hardening items 3, 4 and 9) ---------
+
+
+@pytest.mark.parametrize("route", [ROUTES_BY_ID["list"], ROUTES_BY_ID["message"]], ids=str)
+def test_an_upstream_that_trickles_is_cut_off_at_the_total_deadline(wisdom, double, alice, route: Route):
+    # One byte every 0.3 s never trips a per-read time-out: only a deadline on the whole call ends it.
+    double.switch(fault="trickle", trickle_ms=300, fault_match=route.upstream)
+    try:
+        response, elapsed = _timed(wisdom, route, alice)
+    finally:
+        double.clear_switches()
+
+    assert (response.status_code, response.json()) == (504, {"detail": AgentsTimeout.default_detail})
+    assert route.timeout - 0.05 <= elapsed <= route.timeout + SLACK, f"{elapsed:.2f}s"
+    recovered = _call(wisdom, route, alice)
+    assert recovered.status_code == route.ok_status, recovered.text
+
+
+def _peak_worker_rss_during(wisdom, call) -> tuple[requests.Response, int]:
+    """The call's answer, and how far the workers' summed resident memory rose above where it started."""
+    workers = psutil.Process(wisdom.process.pid).children()
+
+    def rss() -> int:
+        return sum(worker.memory_info().rss for worker in workers)
+
+    start, peak, done = rss(), [0], threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            peak[0] = max(peak[0], rss())
+            time.sleep(0.01)
+
+    sampler = threading.Thread(target=sample)
+    sampler.start()
+    try:
+        response = call()
+    finally:
+        done.set()
+        sampler.join()
+    return response, max(peak[0], rss()) - start
+
+
+def test_a_compressed_answer_is_refused_without_being_inflated(wisdom, double, alice):
+    double.switch(fault="gzip_bomb", bomb_inflated_bytes=256 * 1024 * 1024, fault_match="^GET /entities$")
+    try:
+        response, grew = _peak_worker_rss_during(wisdom, lambda: _call(wisdom, ROUTES_BY_ID["list"], alice))
+    finally:
+        double.clear_switches()
+
+    assert (response.status_code, response.json()) == (502, {"detail": AgentsFailed.default_detail})
+    assert grew < 32 * 1024 * 1024, f"workers grew by {grew / 2**20:.0f} MiB"
+    assert {r["headers"].get("Accept-Encoding") for r in double.received()} == {"identity"}
+
+
+def test_an_answer_over_the_size_cap_is_502_and_memory_stays_bounded(wisdom, double, alice):
+    double.switch(fault="oversized", oversize_bytes=24 * 1024 * 1024, fault_match="^GET /entities$")
+    try:
+        response, grew = _peak_worker_rss_during(wisdom, lambda: _call(wisdom, ROUTES_BY_ID["list"], alice))
+    finally:
+        double.clear_switches()
+
+    assert (response.status_code, response.json()) == (502, {"detail": AgentsFailed.default_detail})
+    assert grew < 32 * 1024 * 1024, f"workers grew by {grew / 2**20:.0f} MiB"
+    assert "AgentsFailed" not in response.text and "BodyTooLarge" in wisdom.log()
+
+
+@pytest.mark.parametrize("number", ["NaN", "Infinity", "-Infinity", "1e999"])
+def test_json_numbers_that_cannot_be_rendered_are_a_502_not_a_500(wisdom, double, alice, number):
+    entity = '{"name": "ada", "display_name": "", "description": "", "status": "active", '
+    body = entity + f'"owner_user_id": "{alice.pk}", "created_at": "x", "updated_at": "x", "score": {number}}}'
+    double.switch(fault="canned", fault_status=200, fault_body=body, fault_match="^GET /entities/ada$")
+    try:
+        response = _call(wisdom, ROUTES_BY_ID["get"], alice)
+    finally:
+        double.clear_switches()
+
+    assert (response.status_code, response.json()) == (502, {"detail": AgentsFailed.default_detail})

@@ -210,6 +210,8 @@ INTUNO_AGENTS_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_TIMEOUT_SECON
 INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS", default=60)
 INTUNO_AGENTS_CONNECT_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_CONNECT_TIMEOUT_SECONDS", default=3.05)
 INTUNO_AGENTS_POOL_SIZE = env.int("INTUNO_AGENTS_POOL_SIZE", default=64)
+# What is read of one answer (uncompressed: only identity encoding is accepted); more is a 502.
+INTUNO_AGENTS_MAX_RESPONSE_BYTES = env.int("INTUNO_AGENTS_MAX_RESPONSE_BYTES", default=4 * 1024 * 1024)
 
 # --- Plans --------------------------------------------------------------------------------
 # None means no cap: set the variable to an empty value.

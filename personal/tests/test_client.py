@@ -6,6 +6,7 @@ import uuid
 import pytest
 import requests
 import responses
+from requests.structures import CaseInsensitiveDict
 from responses import matchers
 from urllib3.exceptions import ProtocolError
 
@@ -18,6 +19,7 @@ from personal.errors import (
     AgentsTimeout,
     AgentsUnreachable,
 )
+from personal.transport import BoundedResponse
 
 BASE = "http://agents.test"
 KEY = "secret-agents-key-123"
@@ -27,7 +29,15 @@ ENTITY = {"name": "ada", "status": "active", "owner_user_id": str(USER)}
 
 @pytest.fixture
 def client():
-    return AgentsClient(base_url=BASE, api_key=KEY, timeout=7, chat_timeout=42, connect_timeout=1.5, pool_size=5)
+    return AgentsClient(
+        base_url=BASE,
+        api_key=KEY,
+        timeout=7,
+        chat_timeout=42,
+        connect_timeout=1.5,
+        pool_size=5,
+        max_response_bytes=4096,
+    )
 
 
 @pytest.fixture
@@ -100,21 +110,19 @@ def test_each_route_calls_its_upstream_path(client, mocked):
     assert mocked.calls[2].request.body is None
 
 
-def test_reads_use_the_read_timeout_and_chat_its_own(client, monkeypatch):
+def test_reads_use_the_call_deadline_and_chat_its_own(client, monkeypatch):
     seen = []
 
-    def fake_request(method, url, **kwargs):
-        seen.append(kwargs["timeout"])
-        response = requests.Response()
-        response.status_code = 200
-        response._content = b'{"message_id": "m1", "reply": "hi"}' if url.endswith("chat") else b"[]"
-        return response
+    def fake_request(method, url, *, seconds, **kwargs):
+        seen.append(round(seconds))
+        body = b'{"message_id": "m1", "reply": "hi"}' if url.endswith("chat") else b"[]"
+        return BoundedResponse(status=200, headers=CaseInsensitiveDict(), body=body)
 
-    monkeypatch.setattr(client.session, "request", fake_request)
+    monkeypatch.setattr(client.transport, "request", fake_request)
     client.entity_list(user_id=USER)
     client.message_send(user_id=USER, name="ada", content="x")
 
-    assert seen == [(1.5, 7), (1.5, 42)]
+    assert seen == [7, 42]
 
 
 @pytest.mark.parametrize("status", [400, 403, 404, 409, 422])
@@ -247,7 +255,7 @@ def test_transport_failures_become_typed_errors_with_their_cause(client, mocked,
     with pytest.raises(expected) as caught:
         client.message_send(user_id=USER, name="ada", content="x")
 
-    assert caught.value.__cause__ is error
+    assert _root_cause(caught.value) is error
 
 
 def _dropped() -> requests.ConnectionError:
@@ -330,3 +338,9 @@ def test_changing_an_agents_setting_builds_a_fresh_client(settings):
 
     assert agents_client() is not first
     assert agents_client().base_url == "http://other.test"
+
+
+def _root_cause(error: BaseException) -> BaseException:
+    while error.__cause__ is not None:
+        error = error.__cause__
+    return error
