@@ -1,4 +1,4 @@
-"""A django-environ `Env` that refuses malformed values, naming the variable."""
+"""A django-environ `Env` that refuses a missing or malformed value with a one-line `SettingError` naming it."""
 
 import environ
 from django.core.exceptions import ImproperlyConfigured
@@ -7,16 +7,22 @@ _TRUE = {"true", "on", "ok", "y", "yes", "1"}
 _FALSE = {"false", "off", "n", "no", "0", ""}
 
 
+class SettingError(ImproperlyConfigured):
+    """A setting stops start-up; the message is one line that names the variable and says what to do."""
+
+
 class StrictEnv(environ.Env):
     """Like `environ.Env`, but `DJANGO_DEBUG=maybe` or `X=abc` as an int stops start-up."""
 
     def get_value(self, var, cast=None, default=environ.Env.NOTSET, parse_default=False):
         try:
             return super().get_value(var, cast=cast, default=default, parse_default=parse_default)
-        except ImproperlyConfigured:
+        except SettingError:
             raise
+        except ImproperlyConfigured:  # django-environ's "Set the X environment variable"
+            raise SettingError(f"Setting {var} is required but not set: see .env.example") from None
         except (ValueError, TypeError, KeyError) as e:
-            raise ImproperlyConfigured(f"Setting {var} is malformed: {e}") from None
+            raise SettingError(f"Setting {var} is malformed: {e}") from None
 
     @classmethod
     def parse_value(cls, value, cast):
@@ -30,20 +36,20 @@ class StrictEnv(environ.Env):
     def db_url(self, var, default=environ.Env.NOTSET, engine=None):
         try:
             return super().db_url(var, default=default, engine=engine)
-        except ImproperlyConfigured:
+        except SettingError:
             raise
         except Exception as e:  # django-environ raises several types for a bad URL
-            raise ImproperlyConfigured(f"Setting {var} is malformed: {e}") from None
+            raise SettingError(f"Setting {var} is malformed: {e}") from None
 
     db = db_url
 
     def cache_url(self, var=environ.Env.DEFAULT_CACHE_ENV, default=environ.Env.NOTSET, backend=None):
         try:
             return super().cache_url(var, default=default, backend=backend)
-        except ImproperlyConfigured:
+        except SettingError:
             raise
         except Exception as e:
-            raise ImproperlyConfigured(f"Setting {var} is malformed: {e}") from None
+            raise SettingError(f"Setting {var} is malformed: {e}") from None
 
     cache = cache_url
 
@@ -58,13 +64,13 @@ class StrictEnv(environ.Env):
         try:
             value = int(raw)
         except ValueError:
-            raise ImproperlyConfigured(f"Setting {var} is malformed: {raw!r} is not an integer") from None
+            raise SettingError(f"Setting {var} is malformed: {raw!r} is not an integer") from None
         if value < 0:
-            raise ImproperlyConfigured(f"Setting {var} must not be negative")
+            raise SettingError(f"Setting {var} must not be negative")
         return value
 
     def positive_number(self, var: str, default: float) -> float:
         value = self.float(var, default=default)
         if value <= 0:
-            raise ImproperlyConfigured(f"Setting {var} must be greater than zero")
+            raise SettingError(f"Setting {var} must be greater than zero")
         return value

@@ -3,9 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
-from wisdom.env import StrictEnv
+from wisdom.env import SettingError, StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -20,7 +18,7 @@ if DEBUG:
 else:
     SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # no default: production must set it
 if len(SECRET_KEY) < 32:
-    raise ImproperlyConfigured("Setting DJANGO_SECRET_KEY must be at least 32 characters long")
+    raise SettingError("Setting DJANGO_SECRET_KEY must be at least 32 characters long")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -90,7 +88,7 @@ USE_TZ = True
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
 if _db.get("ENGINE") not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
-    raise ImproperlyConfigured("Setting DATABASE_URL must be a postgres:// or sqlite:// URL")
+    raise SettingError("Setting DATABASE_URL must be a postgres:// or sqlite:// URL")
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so concurrent writers queue
     # instead of failing with "database is locked"; WAL lets readers go on meanwhile.
@@ -143,7 +141,7 @@ AGENTS_SERVICE_API_KEYS = tuple(k.strip() for k in env.list("AGENTS_SERVICE_API_
 JWT_ACCESS_TOKEN_MINUTES = env.int("JWT_ACCESS_TOKEN_MINUTES", default=30)
 JWT_REFRESH_TOKEN_DAYS = env.int("JWT_REFRESH_TOKEN_DAYS", default=7)
 if JWT_ACCESS_TOKEN_MINUTES <= 0 or JWT_REFRESH_TOKEN_DAYS <= 0:
-    raise ImproperlyConfigured("Settings JWT_ACCESS_TOKEN_MINUTES and JWT_REFRESH_TOKEN_DAYS must be positive")
+    raise SettingError("Settings JWT_ACCESS_TOKEN_MINUTES and JWT_REFRESH_TOKEN_DAYS must be positive")
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
@@ -252,7 +250,7 @@ STORAGES = {
 # --- Logging ------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):
-    raise ImproperlyConfigured("Setting LOG_FORMAT must be 'text' or 'json'")
+    raise SettingError("Setting LOG_FORMAT must be 'text' or 'json'")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 
 LOGGING_CONFIG = "wisdom.logging.configure"
