@@ -84,7 +84,18 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- Database -----------------------------------------------------------------------------
+# --- Database and cache -------------------------------------------------------------------
+# Production shares one database and one cache between its processes; the embedded stores (a SQLite
+# file, a per-process cache that lets each worker count throttles apart) need an explicit opt-in there.
+EMBEDDED_STORES = env.bool("WISDOM_EMBEDDED_STORES", default=False)
+if not DEBUG and not EMBEDDED_STORES:
+    for _name, _what in (("DATABASE_URL", "a postgres:// URL"), ("CACHE_URL", "a redis:// URL")):
+        if not env.str(_name, default="").strip():
+            raise SettingError(
+                f"Setting {_name} is required when DJANGO_DEBUG is off: set {_what}, or set "
+                "WISDOM_EMBEDDED_STORES=true to run on the SQLite file and a per-process cache"
+            )
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
 if _db.get("ENGINE") not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
@@ -114,7 +125,6 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     else:
         _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 
-# --- Cache --------------------------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://wisdom")}
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="wisdom")
 

@@ -2,6 +2,7 @@
 
 import pytest
 
+from tests.helpers.processes import free_port
 from wisdom.tests.startup import PRODUCTION_ENV, clean_env, manage, one_line_error, run_python
 
 
@@ -74,3 +75,43 @@ def test_enterprise_cap_is_unlimited_by_default_and_empty_means_no_cap():
 
     assert defaults.split() == ["1", "3", "None"]
     assert emptied.split() == ["None", "3", "None"]
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "CACHE_URL"])
+@pytest.mark.parametrize("unset", ["missing", "empty"])
+def test_production_without_a_shared_database_or_cache_stops_start_up_naming_it(name, unset):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
+    if unset == "empty":
+        env[name] = ""
+
+    result = manage("check", env=clean_env(**env))
+
+    line = one_line_error(result)
+    assert name in line
+    assert "WISDOM_EMBEDDED_STORES" in line
+
+
+def test_gunicorn_in_production_without_a_shared_cache_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CACHE_URL"}
+    env.update(GUNICORN_BIND=f"127.0.0.1:{free_port()}", WEB_CONCURRENCY="1")
+
+    command = ["-m", "gunicorn", "-c", "gunicorn.conf.py", "wisdom.wsgi:application"]
+    result = run_python(command, env=clean_env(**env), timeout=60)
+
+    assert "CACHE_URL" in one_line_error(result)
+
+
+def test_production_runs_on_the_embedded_stores_only_when_opted_in():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+
+    stores = _print_settings(
+        "s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND']", **env, WISDOM_EMBEDDED_STORES="true"
+    )
+
+    assert stores.split() == ["django.db.backends.sqlite3", "django.core.cache.backends.locmem.LocMemCache"]
+
+
+def test_debug_runs_on_the_embedded_stores_without_opting_in():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+
+    assert _setup(**env, DJANGO_DEBUG="true").stdout.strip() == "started"
