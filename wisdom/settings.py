@@ -8,8 +8,12 @@ from wisdom.env import SettingError, StrictEnv
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = StrictEnv()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
+# The process environment wins over the file. WISDOM_ENV_FILE names another file than ./.env (tests use it).
+ENV_FILE = Path(env.str("WISDOM_ENV_FILE", default="") or BASE_DIR / ".env")
+if env.str("WISDOM_ENV_FILE", default="") and not ENV_FILE.exists():
+    raise SettingError(f"Setting WISDOM_ENV_FILE names {ENV_FILE}, which does not exist")
+if ENV_FILE.is_file():
+    env.read_env(ENV_FILE)
 
 # --- Core ---------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
