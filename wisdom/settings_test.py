@@ -2,6 +2,7 @@
 
 import os
 
+os.environ.setdefault("WISDOM_ENV_FILE", os.devnull)  # never the developer's .env (make run writes one)
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
