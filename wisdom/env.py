@@ -6,6 +6,37 @@ from django.core.exceptions import ImproperlyConfigured
 _TRUE = {"true", "on", "ok", "y", "yes", "1"}
 _FALSE = {"false", "off", "n", "no", "0", ""}
 
+# A secret containing one of these (any case) is a template's text left in place, not a key.
+PLACEHOLDER_MARKERS = (
+    "changeme",
+    "change-me",
+    "change_me",
+    "replaceme",
+    "replace-me",
+    "replace_me",
+    "required",
+    "placeholder",
+    "example",
+    "<",
+    ">",
+)
+MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
+
+
+def secret_problem(value: str) -> str | None:
+    """Why `value` cannot be a real key (never quoting it: it may be one), or None when it can be."""
+    if not value.strip():
+        return "is blank"
+    if value.lstrip().startswith("#"):
+        return "starts with '#': a comment, not a key (in .env, comments go on their own line)"
+    if any(c.isspace() for c in value):
+        return "contains whitespace"
+    lowered = value.lower()
+    for marker in PLACEHOLDER_MARKERS:
+        if marker in lowered:
+            return f"looks like a placeholder (it contains {marker!r})"
+    return None
+
 
 class SettingError(ImproperlyConfigured):
     """A setting stops start-up; the message is one line that names the variable and says what to do."""
@@ -52,6 +83,29 @@ class StrictEnv(environ.Env):
             raise SettingError(f"Setting {var} is malformed: {e}") from None
 
     cache = cache_url
+
+    def secret(self, var: str, *, what: str, default: str | None = None) -> str:
+        """A key: unset or empty means `default` (required when None); a comment, a placeholder or
+        whitespace is refused. `what` tells the reader what to set."""
+        raw = self.get_value(var, default="")
+        if raw == "":
+            if default is None:
+                raise SettingError(f"Setting {var} is required when DJANGO_DEBUG is off: set {what}")
+            return default
+        if problem := secret_problem(raw):
+            raise SettingError(f"Setting {var} {problem}: set {what}")
+        return raw
+
+    def secret_list(self, var: str, *, what: str) -> tuple[str, ...]:
+        """Comma-separated keys (spaces around commas allowed); empty means none; each is checked as a secret."""
+        raw = self.get_value(var, default="")
+        keys = tuple(key.strip() for key in raw.split(",") if key.strip())
+        if raw and not keys:
+            raise SettingError(f"Setting {var} is blank: set {what}, or leave it empty")
+        for key in keys:
+            if problem := secret_problem(key):
+                raise SettingError(f"Setting {var} has a key that {problem}: set {what}")
+        return keys
 
     def optional_positive_int(self, var: str, default: int | None) -> int | None:
         """An integer >= 0; `default` when unset; None when set but empty (meaning: no limit)."""

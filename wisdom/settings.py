@@ -3,7 +3,7 @@
 from datetime import timedelta
 from pathlib import Path
 
-from wisdom.env import SettingError, StrictEnv
+from wisdom.env import MAKE_A_SECRET, SettingError, StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -17,12 +17,15 @@ if ENV_FILE.is_file():
 
 # --- Core ---------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-if DEBUG:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-change-me-0123456789")
-else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # no default: production must set it
+# Secrets: unset or empty falls back to the default (none in production); a comment, a placeholder
+# or whitespace stops start-up (see wisdom.env.secret_problem).
+SECRET_KEY = env.secret(
+    "DJANGO_SECRET_KEY",
+    what=f"32+ random characters, e.g. from {MAKE_A_SECRET}",
+    default="dev-only-insecure-secret-key-change-me-0123456789" if DEBUG else None,
+)
 if len(SECRET_KEY) < 32:
-    raise SettingError("Setting DJANGO_SECRET_KEY must be at least 32 characters long")
+    raise SettingError(f"Setting DJANGO_SECRET_KEY must be at least 32 characters long, e.g. from {MAKE_A_SECRET}")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -150,7 +153,9 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Service-to-service keys accepted in X-Service-Key; comma-separated so a key can be rotated.
-AGENTS_SERVICE_API_KEYS = tuple(k.strip() for k in env.list("AGENTS_SERVICE_API_KEY", default=[]) if k.strip())
+AGENTS_SERVICE_API_KEYS = env.secret_list(
+    "AGENTS_SERVICE_API_KEY", what=f"comma-separated random keys, e.g. from {MAKE_A_SECRET}"
+)
 
 JWT_ACCESS_TOKEN_MINUTES = env.int("JWT_ACCESS_TOKEN_MINUTES", default=30)
 JWT_REFRESH_TOKEN_DAYS = env.int("JWT_REFRESH_TOKEN_DAYS", default=7)
@@ -159,7 +164,7 @@ if JWT_ACCESS_TOKEN_MINUTES <= 0 or JWT_REFRESH_TOKEN_DAYS <= 0:
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.secret("JWT_SIGNING_KEY", what=f"a random key, e.g. from {MAKE_A_SECRET}", default=SECRET_KEY),
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_TOKEN_MINUTES),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=JWT_REFRESH_TOKEN_DAYS),
     "ROTATE_REFRESH_TOKENS": True,
@@ -215,8 +220,10 @@ SPECTACULAR_SETTINGS = {
 # --- Agents service (upstream) ------------------------------------------------------------
 INTUNO_AGENTS_BASE_URL = env.str("INTUNO_AGENTS_BASE_URL", default="http://127.0.0.1:8001").rstrip("/")
 # No default in production: without it every proxied call would be the agents service's 401.
-INTUNO_AGENTS_API_KEY = (
-    env.str("INTUNO_AGENTS_API_KEY") if not DEBUG else env.str("INTUNO_AGENTS_API_KEY", default="dev-agents-key")
+INTUNO_AGENTS_API_KEY = env.secret(
+    "INTUNO_AGENTS_API_KEY",
+    what="the X-API-Key the agents service expects",
+    default="dev-agents-key" if DEBUG else None,
 )
 INTUNO_AGENTS_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_TIMEOUT_SECONDS", default=30)
 INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS", default=60)

@@ -1,8 +1,10 @@
 """Start-up refuses a missing or malformed setting, naming it; production passes check --deploy."""
 
+import re
+
 import pytest
 
-from tests.helpers.processes import free_port
+from tests.helpers.processes import ROOT, free_port
 from wisdom.tests.startup import PRODUCTION_ENV, clean_env, manage, one_line_error, run_python
 
 
@@ -115,3 +117,101 @@ def test_debug_runs_on_the_embedded_stores_without_opting_in():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("DATABASE_URL", "CACHE_URL")}
 
     assert _setup(**env, DJANGO_DEBUG="true").stdout.strip() == "started"
+
+
+SECRETS = ["DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "INTUNO_AGENTS_API_KEY", "AGENTS_SERVICE_API_KEY"]
+
+
+def _copy_of_env_example(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text((ROOT / ".env.example").read_text())
+    return env_file
+
+
+def test_an_unfilled_copy_of_env_example_is_refused_naming_the_secret_key(tmp_path):
+    env_file = _copy_of_env_example(tmp_path)
+
+    result = manage("check", env=clean_env(WISDOM_ENV_FILE=str(env_file)))
+
+    assert "DJANGO_SECRET_KEY" in one_line_error(result)
+
+
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "INTUNO_AGENTS_API_KEY"])
+def test_a_secret_left_empty_in_a_copy_of_env_example_is_refused_not_read_as_its_comment(tmp_path, name):
+    env_file = _copy_of_env_example(tmp_path)
+    everything_else = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
+
+    result = manage("check", env=clean_env(WISDOM_ENV_FILE=str(env_file), **everything_else))
+
+    assert name in one_line_error(result)
+
+
+def test_debug_starts_from_an_unfilled_copy_of_env_example(tmp_path):
+    env_file = _copy_of_env_example(tmp_path)
+
+    result = manage("check", env=clean_env(WISDOM_ENV_FILE=str(env_file), DJANGO_DEBUG="true"))
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", SECRETS)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "# REQUIRED unless DJANGO_DEBUG; 32+ random characters",
+        "#a-comment-without-spaces-0123456789abcdefghij",
+        "change-me-to-a-long-random-string-0123456789",
+        "CHANGEME0123456789abcdefghijklmnopqrstuvwxyz",
+        "<your-secret-key-of-32-random-characters-here>",
+        "REQUIRED-0123456789abcdefghijklmnopqrstuvwxyz",
+        "placeholder-0123456789abcdefghijklmnopqrstuvw",
+        "an-example-key-0123456789abcdefghijklmnopqrst",
+        "a key with spaces 0123456789abcdefghijklmnopq",
+        "   ",
+    ],
+    ids=[
+        "comment",
+        "hash",
+        "change-me",
+        "changeme",
+        "angle-brackets",
+        "required",
+        "placeholder",
+        "example",
+        "spaces",
+        "blank",
+    ],
+)
+def test_a_secret_that_looks_like_a_comment_or_a_placeholder_is_refused_naming_it(name, value):
+    result = manage("check", env=clean_env(**{**PRODUCTION_ENV, name: value}))
+
+    line = one_line_error(result)
+    assert name in line
+    assert value.strip() not in line or not value.strip()
+
+
+def test_one_placeholder_among_the_service_keys_is_refused():
+    env = {**PRODUCTION_ENV, "AGENTS_SERVICE_API_KEY": "a-real-service-key-0123456789,change-me"}
+
+    assert "AGENTS_SERVICE_API_KEY" in one_line_error(manage("check", env=clean_env(**env)))
+
+
+def test_a_placeholder_secret_is_refused_under_debug_too():
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_DEBUG": "true",
+        "DJANGO_SECRET_KEY": "change-me-0123456789abcdefghijklmnopqrstuvwxyz",
+    }
+
+    assert "DJANGO_SECRET_KEY" in one_line_error(manage("check", env=clean_env(**env)))
+
+
+def test_env_example_keeps_comments_off_the_setting_lines():
+    settings_lines = [
+        line.removeprefix("# ")
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if re.match(r"^(# )?[A-Z][A-Z0-9_]*=", line)
+    ]
+
+    assert len(settings_lines) > 40
+    assert [line for line in settings_lines if "#" in line or line != line.rstrip()] == []
