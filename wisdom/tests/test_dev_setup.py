@@ -4,10 +4,12 @@ database, never the developer's."""
 
 import json
 import os
+import re
 import signal
 import stat
 import subprocess
 import sys
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -136,3 +138,15 @@ def test_make_run_passes_its_port_variables_on():
 
     assert "WISDOM_PORT=9000" in result.stdout
     assert "AGENTS_DOUBLE_PORT=9001" in result.stdout
+
+
+def test_make_test_on_a_machine_without_chromium_skips_the_browser_test_saying_why(tmp_path):
+    no_chromium = clean_env(PATH=str(Path(sys.executable).parent), DJANGO_TEST_SQLITE_FILE=str(tmp_path / "t.sqlite3"))
+
+    result = run_python(
+        ["-m", "pytest", "-p", "no:cacheprovider", "-ra", "tests/test_invites_admin_browser.py"], env=no_chromium
+    )
+
+    assert result.returncode == 0, result.stdout
+    assert "passed" not in result.stdout
+    assert re.search(r"SKIPPED .*Chromium and chromedriver are not installed", result.stdout), result.stdout
