@@ -1,6 +1,6 @@
-"""A first-time user's `make run`: a development .env is written once, and every manage.py command the README
-shows then works in a second terminal exactly as printed. Each test writes its own .env (WISDOM_ENV_FILE) and
-database, never the developer's."""
+"""A first-time user on a fresh machine: `make run` writes a development .env once, after which every manage.py
+command the README shows works in a second terminal exactly as printed; `make test` passes without Chromium.
+Each test writes its own .env (WISDOM_ENV_FILE) and database, never the developer's."""
 
 import json
 import os
@@ -15,13 +15,11 @@ from types import SimpleNamespace
 import pytest
 import requests
 
+from tests.helpers.constants import PASSWORD
 from tests.helpers.processes import ROOT, free_port, wait_until_up
 from wisdom.tests.startup import clean_env, manage, run, run_python
 
-SUPERUSER = {
-    "DJANGO_SUPERUSER_EMAIL": "admin@example.com",
-    "DJANGO_SUPERUSER_PASSWORD": "a-long-and-unusual-passphrase",
-}
+SUPERUSER = {"DJANGO_SUPERUSER_EMAIL": "admin@example.com", "DJANGO_SUPERUSER_PASSWORD": PASSWORD}
 
 
 def _write_dev_env(env_file, **env: str):
