@@ -15,6 +15,7 @@ COPY . .
 
 # collectstatic needs settings to load; these values exist only for this build step.
 RUN DJANGO_SECRET_KEY=build-only-not-a-secret-0123456789abcdef INTUNO_AGENTS_API_KEY=build-only DJANGO_DEBUG=false \
+    WISDOM_EMBEDDED_STORES=true \
     python manage.py collectstatic --noinput \
  && useradd --system --uid 10001 --home /app wisdom \
  && chown -R wisdom /app

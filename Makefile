@@ -1,5 +1,6 @@
 # Two commands do all set-up on a fresh machine with Python 3.11+ and make:
-#   make run    create .venv, install, migrate, start the agents double and the API on 127.0.0.1:8000
+#   make run    create .venv, install, write a development .env if there is none, migrate, start the agents
+#               double and the API on 127.0.0.1:8000 (make run PORT=9000 AGENTS_PORT=9001 for other ports)
 #   make test   create .venv if needed, install, run the whole suite
 PYTHON ?= python3
 VENV := .venv
@@ -18,7 +19,7 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 	@touch $(STAMP)
 
 run: $(STAMP)
-	@./scripts/dev-run
+	@$(if $(PORT),WISDOM_PORT=$(PORT) )$(if $(AGENTS_PORT),AGENTS_DOUBLE_PORT=$(AGENTS_PORT) )WISDOM_PYTHON=$(BIN)/python ./scripts/dev-run
 
 test: $(STAMP)
 	$(BIN)/pytest $(PYTEST_ARGS)

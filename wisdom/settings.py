@@ -3,24 +3,29 @@
 from datetime import timedelta
 from pathlib import Path
 
-from django.core.exceptions import ImproperlyConfigured
-
-from wisdom.env import StrictEnv
+from wisdom.env import MAKE_A_SECRET, SettingError, StrictEnv
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = StrictEnv()
-if (BASE_DIR / ".env").is_file():
-    env.read_env(BASE_DIR / ".env")
+# The process environment wins over the file. WISDOM_ENV_FILE names another file than ./.env (tests use it).
+ENV_FILE = Path(env.str("WISDOM_ENV_FILE", default="") or BASE_DIR / ".env")
+if env.str("WISDOM_ENV_FILE", default="") and not ENV_FILE.exists():
+    raise SettingError(f"Setting WISDOM_ENV_FILE names {ENV_FILE}, which does not exist")
+if ENV_FILE.is_file():
+    env.read_env(ENV_FILE)
 
 # --- Core ---------------------------------------------------------------------------------
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
-if DEBUG:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY", default="dev-only-insecure-secret-key-change-me-0123456789")
-else:
-    SECRET_KEY = env.str("DJANGO_SECRET_KEY")  # no default: production must set it
+# Secrets: unset or empty falls back to the default (none in production); a comment, a placeholder
+# or whitespace stops start-up (see wisdom.env.secret_problem).
+SECRET_KEY = env.secret(
+    "DJANGO_SECRET_KEY",
+    what=f"32+ random characters, e.g. from {MAKE_A_SECRET}",
+    default="dev-only-insecure-secret-key-change-me-0123456789" if DEBUG else None,
+)
 if len(SECRET_KEY) < 32:
-    raise ImproperlyConfigured("Setting DJANGO_SECRET_KEY must be at least 32 characters long")
+    raise SettingError(f"Setting DJANGO_SECRET_KEY must be at least 32 characters long, e.g. from {MAKE_A_SECRET}")
 
 ALLOWED_HOSTS = env.list("DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else [])
 BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
@@ -86,11 +91,22 @@ TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
 
-# --- Database -----------------------------------------------------------------------------
+# --- Database and cache -------------------------------------------------------------------
+# Production shares one database and one cache between its processes; the embedded stores (a SQLite
+# file, a per-process cache that lets each worker count throttles apart) need an explicit opt-in there.
+EMBEDDED_STORES = env.bool("WISDOM_EMBEDDED_STORES", default=False)
+if not DEBUG and not EMBEDDED_STORES:
+    for _name, _what in (("DATABASE_URL", "a postgres:// URL"), ("CACHE_URL", "a redis:// URL")):
+        if not env.str(_name, default="").strip():
+            raise SettingError(
+                f"Setting {_name} is required when DJANGO_DEBUG is off: set {_what}, or set "
+                "WISDOM_EMBEDDED_STORES=true to run on the SQLite file and a per-process cache"
+            )
+
 DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
 _db = DATABASES["default"]
 if _db.get("ENGINE") not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
-    raise ImproperlyConfigured("Setting DATABASE_URL must be a postgres:// or sqlite:// URL")
+    raise SettingError("Setting DATABASE_URL must be a postgres:// or sqlite:// URL")
 if _db["ENGINE"] == "django.db.backends.sqlite3":
     # IMMEDIATE takes the write lock when a transaction starts, so concurrent writers queue
     # instead of failing with "database is locked"; WAL lets readers go on meanwhile.
@@ -116,7 +132,6 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
     else:
         _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
 
-# --- Cache --------------------------------------------------------------------------------
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://wisdom")}
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="wisdom")
 
@@ -138,16 +153,18 @@ AUTH_PASSWORD_VALIDATORS = [
 ]
 
 # Service-to-service keys accepted in X-Service-Key; comma-separated so a key can be rotated.
-AGENTS_SERVICE_API_KEYS = tuple(k.strip() for k in env.list("AGENTS_SERVICE_API_KEY", default=[]) if k.strip())
+AGENTS_SERVICE_API_KEYS = env.secret_list(
+    "AGENTS_SERVICE_API_KEY", what=f"comma-separated random keys, e.g. from {MAKE_A_SECRET}"
+)
 
 JWT_ACCESS_TOKEN_MINUTES = env.int("JWT_ACCESS_TOKEN_MINUTES", default=30)
 JWT_REFRESH_TOKEN_DAYS = env.int("JWT_REFRESH_TOKEN_DAYS", default=7)
 if JWT_ACCESS_TOKEN_MINUTES <= 0 or JWT_REFRESH_TOKEN_DAYS <= 0:
-    raise ImproperlyConfigured("Settings JWT_ACCESS_TOKEN_MINUTES and JWT_REFRESH_TOKEN_DAYS must be positive")
+    raise SettingError("Settings JWT_ACCESS_TOKEN_MINUTES and JWT_REFRESH_TOKEN_DAYS must be positive")
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    "SIGNING_KEY": env.secret("JWT_SIGNING_KEY", what=f"a random key, e.g. from {MAKE_A_SECRET}", default=SECRET_KEY),
     "ACCESS_TOKEN_LIFETIME": timedelta(minutes=JWT_ACCESS_TOKEN_MINUTES),
     "REFRESH_TOKEN_LIFETIME": timedelta(days=JWT_REFRESH_TOKEN_DAYS),
     "ROTATE_REFRESH_TOKENS": True,
@@ -203,8 +220,10 @@ SPECTACULAR_SETTINGS = {
 # --- Agents service (upstream) ------------------------------------------------------------
 INTUNO_AGENTS_BASE_URL = env.str("INTUNO_AGENTS_BASE_URL", default="http://127.0.0.1:8001").rstrip("/")
 # No default in production: without it every proxied call would be the agents service's 401.
-INTUNO_AGENTS_API_KEY = (
-    env.str("INTUNO_AGENTS_API_KEY") if not DEBUG else env.str("INTUNO_AGENTS_API_KEY", default="dev-agents-key")
+INTUNO_AGENTS_API_KEY = env.secret(
+    "INTUNO_AGENTS_API_KEY",
+    what="the X-API-Key the agents service expects",
+    default="dev-agents-key" if DEBUG else None,
 )
 INTUNO_AGENTS_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_TIMEOUT_SECONDS", default=30)
 INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS", default=60)
@@ -254,7 +273,7 @@ STORAGES = {
 # --- Logging ------------------------------------------------------------------------------
 LOG_FORMAT = env.str("LOG_FORMAT", default="text")
 if LOG_FORMAT not in ("text", "json"):
-    raise ImproperlyConfigured("Setting LOG_FORMAT must be 'text' or 'json'")
+    raise SettingError("Setting LOG_FORMAT must be 'text' or 'json'")
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 
 LOGGING_CONFIG = "wisdom.logging.configure"

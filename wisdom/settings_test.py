@@ -2,10 +2,12 @@
 
 import os
 
+os.environ.setdefault("WISDOM_ENV_FILE", os.devnull)  # never the developer's .env (make run writes one)
 os.environ.setdefault("DJANGO_DEBUG", "false")
 os.environ.setdefault("DJANGO_SECRET_KEY", "test-secret-key-that-is-long-enough-0123456789")
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
+os.environ.setdefault("WISDOM_EMBEDDED_STORES", "true")  # the SQLite default unless DATABASE_URL; a local cache
 os.environ.setdefault("AGENTS_SERVICE_API_KEY", "test-service-key-1,test-service-key-2")
 os.environ.setdefault("INTUNO_AGENTS_API_KEY", "test-agents-key")
 os.environ.setdefault("INTUNO_AGENTS_BASE_URL", "http://agents.invalid")

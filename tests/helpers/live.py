@@ -16,6 +16,7 @@ from tests.helpers.processes import ROOT, free_port, stop, wait_until_up
 # The environment of a production-like wisdom: the real settings module, debug off.
 BASE_ENV = {
     "DJANGO_SETTINGS_MODULE": "wisdom.settings",
+    "WISDOM_ENV_FILE": os.devnull,  # never the developer's .env
     "DJANGO_DEBUG": "false",
     "DJANGO_SECRET_KEY": "test-secret-key-that-is-long-enough-0123456789",
     "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",

@@ -1,58 +1,45 @@
 """Start-up refuses a missing or malformed setting, naming it; production passes check --deploy."""
 
-import os
-import subprocess
-import sys
+import re
 
 import pytest
 
-from tests.helpers.processes import ROOT
-
-PROD_ENV = {
-    "DJANGO_SETTINGS_MODULE": "wisdom.settings",
-    "DJANGO_SECRET_KEY": "a-production-secret-key-that-is-long-and-random-0123456789",
-    "DJANGO_ALLOWED_HOSTS": "api.example.com",
-    "INTUNO_AGENTS_API_KEY": "a-production-agents-key",
-}
+from tests.helpers.processes import ROOT, free_port
+from wisdom.tests.startup import PRODUCTION_ENV, clean_env, manage, one_line_error, run_python
 
 
-def _run(args: list[str], **env: str) -> subprocess.CompletedProcess:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "JWT_", "PERSONAL_", "INTUNO_"))}
-    clean.pop("DATABASE_URL", None)
-    return subprocess.run(
-        [sys.executable, *args], cwd=ROOT, env={**clean, **env}, capture_output=True, text=True, timeout=60
-    )
+def _setup(**env: str):
+    return run_python(["-c", "import django; django.setup(); print('started')"], env=clean_env(**env))
 
 
-def _setup(**env: str) -> subprocess.CompletedProcess:
-    return _run(["-c", "import django; django.setup(); print('started')"], **env)
+def _print_settings(expression: str, **env: str) -> str:
+    code = f"import django; django.setup(); from django.conf import settings as s; print({expression})"
+    result = run_python(["-c", code], env=clean_env(**env))
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
 
 
 def test_production_settings_start():
-    assert _setup(**PROD_ENV).stdout.strip() == "started"
+    assert _setup(**PRODUCTION_ENV).stdout.strip() == "started"
 
 
 @pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "INTUNO_AGENTS_API_KEY"])
 def test_a_missing_production_secret_stops_start_up_naming_it(name):
-    env = {k: v for k, v in PROD_ENV.items() if k != name}
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
 
-    result = _setup(**env)
+    result = manage("check", env=clean_env(**env))
 
-    assert result.returncode != 0
-    assert name in result.stderr
+    assert name in one_line_error(result)
 
 
 def test_production_hashes_passwords_with_argon2_first():
-    result = _run(
-        ["-c", "import django; django.setup(); from django.conf import settings as s; print(s.PASSWORD_HASHERS[0])"],
-        **PROD_ENV,
-    )
+    hasher = _print_settings("s.PASSWORD_HASHERS[0]", **PRODUCTION_ENV)
 
-    assert result.stdout.strip() == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert hasher == "django.contrib.auth.hashers.Argon2PasswordHasher"
 
 
 def test_debug_runs_without_a_secret_key():
-    env = {k: v for k, v in PROD_ENV.items() if k != "DJANGO_SECRET_KEY"}
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "DJANGO_SECRET_KEY"}
 
     assert _setup(**env, DJANGO_DEBUG="true").returncode == 0
 
@@ -70,25 +57,161 @@ def test_debug_runs_without_a_secret_key():
     ],
 )
 def test_malformed_setting_stops_start_up_naming_it(name, value):
-    result = _setup(**PROD_ENV, **{name: value})
+    result = manage("check", env=clean_env(**{**PRODUCTION_ENV, name: value}))
 
-    assert result.returncode != 0
-    assert name in result.stderr
-    assert "ImproperlyConfigured" in result.stderr
+    assert name in one_line_error(result)
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    result = _run(["manage.py", "check", "--deploy", "--fail-level", "WARNING"], **PROD_ENV)
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=clean_env(**PRODUCTION_ENV))
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert "no issues" in result.stdout
 
 
 def test_enterprise_cap_is_unlimited_by_default_and_empty_means_no_cap():
-    code = "from django.conf import settings as s; print(s.PERSONAL_FREE_TIER_ENTITY_CAP, s.PERSONAL_PRO_TIER_ENTITY_CAP, s.PERSONAL_ENTERPRISE_TIER_ENTITY_CAP)"  # noqa: E501
+    caps = "s.PERSONAL_FREE_TIER_ENTITY_CAP, s.PERSONAL_PRO_TIER_ENTITY_CAP, s.PERSONAL_ENTERPRISE_TIER_ENTITY_CAP"
 
-    defaults = _run(["-c", f"import django; django.setup(); {code}"], **PROD_ENV)
-    emptied = _run(["-c", f"import django; django.setup(); {code}"], **PROD_ENV, PERSONAL_FREE_TIER_ENTITY_CAP="")
+    defaults = _print_settings(caps, **PRODUCTION_ENV)
+    emptied = _print_settings(caps, **PRODUCTION_ENV, PERSONAL_FREE_TIER_ENTITY_CAP="")
 
-    assert defaults.stdout.split() == ["1", "3", "None"]
-    assert emptied.stdout.split() == ["None", "3", "None"]
+    assert defaults.split() == ["1", "3", "None"]
+    assert emptied.split() == ["None", "3", "None"]
+
+
+@pytest.mark.parametrize("name", ["DATABASE_URL", "CACHE_URL"])
+@pytest.mark.parametrize("unset", ["missing", "empty"])
+def test_production_without_a_shared_database_or_cache_stops_start_up_naming_it(name, unset):
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
+    if unset == "empty":
+        env[name] = ""
+
+    result = manage("check", env=clean_env(**env))
+
+    line = one_line_error(result)
+    assert name in line
+    assert "WISDOM_EMBEDDED_STORES" in line
+
+
+def test_gunicorn_in_production_without_a_shared_cache_refuses_to_start():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k != "CACHE_URL"}
+    env.update(GUNICORN_BIND=f"127.0.0.1:{free_port()}", WEB_CONCURRENCY="1")
+
+    command = ["-m", "gunicorn", "-c", "gunicorn.conf.py", "wisdom.wsgi:application"]
+    result = run_python(command, env=clean_env(**env), timeout=60)
+
+    assert "CACHE_URL" in one_line_error(result)
+
+
+def test_production_runs_on_the_embedded_stores_only_when_opted_in():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+
+    stores = _print_settings(
+        "s.DATABASES['default']['ENGINE'], s.CACHES['default']['BACKEND']", **env, WISDOM_EMBEDDED_STORES="true"
+    )
+
+    assert stores.split() == ["django.db.backends.sqlite3", "django.core.cache.backends.locmem.LocMemCache"]
+
+
+def test_debug_runs_on_the_embedded_stores_without_opting_in():
+    env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("DATABASE_URL", "CACHE_URL")}
+
+    assert _setup(**env, DJANGO_DEBUG="true").stdout.strip() == "started"
+
+
+SECRETS = ["DJANGO_SECRET_KEY", "JWT_SIGNING_KEY", "INTUNO_AGENTS_API_KEY", "AGENTS_SERVICE_API_KEY"]
+
+
+def _copy_of_env_example(tmp_path):
+    env_file = tmp_path / ".env"
+    env_file.write_text((ROOT / ".env.example").read_text())
+    return env_file
+
+
+def test_an_unfilled_copy_of_env_example_is_refused_naming_the_secret_key(tmp_path):
+    env_file = _copy_of_env_example(tmp_path)
+
+    result = manage("check", env=clean_env(WISDOM_ENV_FILE=str(env_file)))
+
+    assert "DJANGO_SECRET_KEY" in one_line_error(result)
+
+
+@pytest.mark.parametrize("name", ["DJANGO_SECRET_KEY", "INTUNO_AGENTS_API_KEY"])
+def test_a_secret_left_empty_in_a_copy_of_env_example_is_refused_not_read_as_its_comment(tmp_path, name):
+    env_file = _copy_of_env_example(tmp_path)
+    everything_else = {k: v for k, v in PRODUCTION_ENV.items() if k != name}
+
+    result = manage("check", env=clean_env(WISDOM_ENV_FILE=str(env_file), **everything_else))
+
+    assert name in one_line_error(result)
+
+
+def test_debug_starts_from_an_unfilled_copy_of_env_example(tmp_path):
+    env_file = _copy_of_env_example(tmp_path)
+
+    result = manage("check", env=clean_env(WISDOM_ENV_FILE=str(env_file), DJANGO_DEBUG="true"))
+
+    assert result.returncode == 0, result.stderr
+
+
+@pytest.mark.parametrize("name", SECRETS)
+@pytest.mark.parametrize(
+    "value",
+    [
+        "# REQUIRED unless DJANGO_DEBUG; 32+ random characters",
+        "#a-comment-without-spaces-0123456789abcdefghij",
+        "change-me-to-a-long-random-string-0123456789",
+        "CHANGEME0123456789abcdefghijklmnopqrstuvwxyz",
+        "<your-secret-key-of-32-random-characters-here>",
+        "REQUIRED-0123456789abcdefghijklmnopqrstuvwxyz",
+        "placeholder-0123456789abcdefghijklmnopqrstuvw",
+        "an-example-key-0123456789abcdefghijklmnopqrst",
+        "a key with spaces 0123456789abcdefghijklmnopq",
+        "   ",
+    ],
+    ids=[
+        "comment",
+        "hash",
+        "change-me",
+        "changeme",
+        "angle-brackets",
+        "required",
+        "placeholder",
+        "example",
+        "spaces",
+        "blank",
+    ],
+)
+def test_a_secret_that_looks_like_a_comment_or_a_placeholder_is_refused_naming_it(name, value):
+    result = manage("check", env=clean_env(**{**PRODUCTION_ENV, name: value}))
+
+    line = one_line_error(result)
+    assert name in line
+    assert value.strip() not in line or not value.strip()
+
+
+def test_one_placeholder_among_the_service_keys_is_refused():
+    env = {**PRODUCTION_ENV, "AGENTS_SERVICE_API_KEY": "a-real-service-key-0123456789,change-me"}
+
+    assert "AGENTS_SERVICE_API_KEY" in one_line_error(manage("check", env=clean_env(**env)))
+
+
+def test_a_placeholder_secret_is_refused_under_debug_too():
+    env = {
+        **PRODUCTION_ENV,
+        "DJANGO_DEBUG": "true",
+        "DJANGO_SECRET_KEY": "change-me-0123456789abcdefghijklmnopqrstuvwxyz",
+    }
+
+    assert "DJANGO_SECRET_KEY" in one_line_error(manage("check", env=clean_env(**env)))
+
+
+def test_env_example_keeps_comments_off_the_setting_lines():
+    settings_lines = [
+        line.removeprefix("# ")
+        for line in (ROOT / ".env.example").read_text().splitlines()
+        if re.match(r"^(# )?[A-Z][A-Z0-9_]*=", line)
+    ]
+
+    assert len(settings_lines) > 40
+    assert [line for line in settings_lines if "#" in line or line != line.rstrip()] == []
