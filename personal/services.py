@@ -1,19 +1,23 @@
-"""Personal entities: the quota and its per-user lock, and the ownership check of what upstream hands back.
+"""Personal entities: the quota, kept with reservations, and the ownership check of what upstream hands back.
 
-The client releases the database connection before every wait on the agents service, so a slow
-upstream never holds connections that /auth/me and the other routes need (the create's lock is the
-one exception).
+The client releases the database connection before every wait on the agents service, and no transaction
+here spans an upstream call, so a slow upstream never holds a connection or a row lock that /auth/me,
+/auth/login, /readyz and other users need.
 """
 
 import logging
+from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import DateTimeField, ExpressionWrapper, Q, Value
+from django.db.models.functions import Now
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Plan, User
 from personal.client import agents_client
 from personal.errors import EntityQuotaExceeded
+from personal.models import EntityReservation
 
 logger = logging.getLogger(__name__)
 
@@ -37,22 +41,75 @@ def entity_get(*, user: User, name: str) -> dict:
 
 
 def entity_create(*, user: User, data: dict) -> dict:
-    """Counts and creates under a row lock on the user, so concurrent creates never pass the cap."""
-    if plan_entity_cap(plan=user.plan) is None:
-        return _owned(user=user, entity=agents_client().entity_create(user_id=user.pk, data=data))
+    """Creates within the plan's cap, exactly, across processes and replicas, without holding the database.
 
+    A reservation is recorded before upstream is asked anything, the fresh upstream count is checked
+    against it in a short transaction, and it ends after the create: a second create while the first is
+    in flight is refused at once, and two racing creates can never both pass the cap.
+    """
     client = agents_client()
-    # PostgreSQL: the row lock serialises this user's creates only. SQLite: the atomic block's
-    # BEGIN IMMEDIATE serialises every writer across processes (select_for_update is a no-op there).
-    with transaction.atomic():
-        locked = User.objects.select_for_update().only("pk", "plan").get(pk=user.pk)
-        cap = plan_entity_cap(plan=locked.plan)
-        if cap is not None:
-            count = len(_owned_only(user=user, entities=client.entity_list(user_id=user.pk)))
-            if count >= cap:
-                raise EntityQuotaExceeded(plan=locked.plan, limit=cap)
+    if plan_entity_cap(plan=user.plan) is None:
+        return _owned(user=user, entity=client.entity_create(user_id=user.pk, data=data))
+
+    reservation = reservation_take(user=user)
+    created = False
+    try:
+        existing = len(_owned_only(user=user, entities=client.entity_list(user_id=user.pk)))
+        reservation_confirm(reservation=reservation, existing=existing)
         entity = client.entity_create(user_id=user.pk, data=data)
+        created = True
+    finally:
+        reservation_end(reservation=reservation, created=created)
     return _owned(user=user, entity=entity)
+
+
+def _in_flight_budget() -> timedelta:
+    # the count and the create, each within its deadline, and a margin: past it the worker surely died
+    return timedelta(seconds=2 * settings.INTUNO_AGENTS_TIMEOUT_SECONDS + 5)
+
+
+def _db_now_plus(delta: timedelta) -> ExpressionWrapper:
+    # the database's clock, shared by every replica, not each process's own
+    return ExpressionWrapper(Now() + Value(delta), output_field=DateTimeField())
+
+
+def reservation_take(*, user: User) -> EntityReservation:
+    """Records a create in flight; refused at once (429) when the creates already in flight fill the cap."""
+    with transaction.atomic():
+        EntityReservation.objects.filter(user=user, expires_at__lte=Now()).delete()
+        cap = plan_entity_cap(plan=user.plan)
+        in_flight = EntityReservation.objects.filter(user=user, finished_at__isnull=True, expires_at__gt=Now())
+        if cap is not None and in_flight.count() >= cap:
+            raise EntityQuotaExceeded(plan=user.plan, limit=cap)
+        reservation = EntityReservation.objects.create(user=user, expires_at=_db_now_plus(_in_flight_budget()))
+    return reservation
+
+
+def reservation_confirm(*, reservation: EntityReservation, existing: int) -> None:
+    """Checks the upstream count, taken after the reservation, plus every other create that could be missing
+    from it: those still in flight and those that finished since this one began. Over the cap: 429."""
+    user = reservation.user
+    with transaction.atomic():
+        # Serialises this user's checks only; NO KEY so the user's own login (a key-share lock) is not held up.
+        locked = User.objects.select_for_update(no_key=True).only("pk", "plan").get(pk=user.pk)
+        cap = plan_entity_cap(plan=locked.plan)
+        if cap is None:
+            return
+        others = EntityReservation.objects.filter(user=user, expires_at__gt=Now()).exclude(pk=reservation.pk)
+        counted = others.filter(Q(finished_at__isnull=True) | Q(finished_at__gte=reservation.created_at)).count()
+        if existing + counted >= cap:
+            reservation.delete()
+            raise EntityQuotaExceeded(plan=locked.plan, limit=cap)
+
+
+def reservation_end(*, reservation: EntityReservation, created: bool) -> None:
+    """A refused or failed create frees its place; a made one stays counted until every count that may have
+    missed it is checked (one upstream deadline), then expires."""
+    if not created:
+        EntityReservation.objects.filter(pk=reservation.pk).delete()
+        return
+    grace = timedelta(seconds=settings.INTUNO_AGENTS_TIMEOUT_SECONDS + 5)
+    EntityReservation.objects.filter(pk=reservation.pk).update(finished_at=Now(), expires_at=_db_now_plus(grace))
 
 
 def entity_update(*, user: User, name: str, data: dict) -> dict:

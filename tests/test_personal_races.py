@@ -7,6 +7,7 @@ import pytest
 import requests
 
 from tests.helpers.auth import on_behalf_of
+from tests.helpers.constants import PASSWORD
 from tests.helpers.live import wisdom_server
 
 pytestmark = [pytest.mark.live, pytest.mark.race, pytest.mark.django_db(transaction=True)]
@@ -67,22 +68,71 @@ def test_twenty_simultaneous_creates_by_one_free_user_make_exactly_one_entity(
     assert four_workers.log().count("Booting worker") >= 4
 
 
-@pytest.mark.postgres_only  # SQLite has no row locks: its write lock serialises every user's create
-def test_another_users_create_is_not_held_up_by_a_queue_of_creates(four_workers, agents_double, make_live_user):
+def test_a_users_second_create_while_the_first_is_in_flight_is_refused_at_once_and_others_go_on(
+    four_workers, agents_double, make_live_user
+):
     racer = make_live_user(email="racer@example.com")
     other = make_live_user(email="other@example.com")
-    agents_double.switch(latency_ms=150)  # the racer's 16 creates queue for >= 16 x 150 ms
+    agents_double.switch(latency_ms=1500, latency_match="^POST /entities$")
 
     calls = [_create(four_workers.url, racer, f"racer-{i}") for i in range(16)]
     calls.append(_create(four_workers.url, other, "others"))
     results = _together(calls)
 
-    other_response, other_seconds = results[-1]
-    racer_seconds = max(seconds for _, seconds in results[:-1])
-    assert other_response.status_code == 201
-    assert sorted(r.status_code for r, _ in results[:-1]) == [201] + [429] * 15
-    assert racer_seconds > 16 * 0.15  # the racer's creates really were serialised
-    assert other_seconds < 1.5  # count + create (2 x 150 ms), not the racer's queue
+    racer_results, (other_response, other_seconds) = results[:-1], results[-1]
+    assert sorted(r.status_code for r, _ in racer_results) == [201] + [429] * 15
+    refused_seconds = [seconds for r, seconds in racer_results if r.status_code == 429]
+    assert max(refused_seconds) < 1.5  # at once: not queued behind the 1.5 s create in flight
+    assert other_response.status_code == 201 and other_seconds < 1.5 + 1.0  # its own create, nobody's queue
+    assert sorted(e["name"] for e in agents_double.entities()) == sorted(
+        ["others", next(f"racer-{i}" for i, (r, _) in enumerate(racer_results) if r.status_code == 201)]
+    )
+
+
+def test_creates_hanging_upstream_leave_other_users_login_me_and_readyz_unaffected(
+    tmp_path, agents_double, make_live_user
+):
+    creators = [make_live_user(email=f"creator-{i}@example.com") for i in range(20)]
+    bystander = make_live_user(email="bystander@example.com")
+    with wisdom_server(
+        tmp_path, workers=2, threads=32, double=agents_double, DATABASE_POOL_TIMEOUT_SECONDS="3"
+    ) as server:
+        agents_double.switch(fault="hang", fault_match="^POST /entities$")
+        creates = [
+            threading.Thread(target=_create(server.url, creator, f"hung-{i}")) for i, creator in enumerate(creators)
+        ]
+        for thread in creates:
+            thread.start()
+        deadline = time.monotonic() + 15
+        while agents_double.stats()["in_flight"] < 20 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        hanging = agents_double.stats()["in_flight"]
+
+        answers = {}
+        for name, call in {
+            "login": lambda: requests.post(
+                f"{server.url}/auth/login", json={"email": bystander.email, "password": PASSWORD}, timeout=30
+            ),
+            "me": lambda: requests.get(f"{server.url}/auth/me", headers=on_behalf_of(bystander), timeout=30),
+            "readyz": lambda: requests.get(f"{server.url}/readyz", timeout=30),
+            "second_create": _create(server.url, creators[0], "another"),
+        }.items():
+            started = time.monotonic()
+            response = call()
+            answers[name] = (response.status_code, time.monotonic() - started)
+
+        agents_double.clear_switches()  # ends the hanging creates
+        for thread in creates:
+            thread.join(timeout=30)
+
+    assert hanging == 20  # every create was waiting upstream at once
+    assert {name: status for name, (status, _) in answers.items()} == {
+        "login": 200,
+        "me": 200,
+        "readyz": 200,
+        "second_create": 429,
+    }
+    assert max(seconds for _, seconds in answers.values()) < 1.5, answers
 
 
 def test_auth_me_answers_at_once_while_slow_chats_wait_upstream(tmp_path, agents_double, make_live_user):

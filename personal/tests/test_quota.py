@@ -1,8 +1,14 @@
 """Each plan's entity cap, counted upstream; a refused create never reaches upstream."""
 
+from datetime import timedelta
+
 import pytest
+from django.utils import timezone
 
 from accounts.tests.factories import UserFactory
+from personal import services
+from personal.errors import EntityQuotaExceeded
+from personal.models import EntityReservation
 from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
@@ -80,28 +86,63 @@ def test_a_failed_count_refuses_the_create_without_creating(api_client, user, ag
 
 
 @pytest.mark.django_db(transaction=True)
-def test_the_count_and_create_run_under_a_lock_on_the_users_row(api_client, user, agents_double, monkeypatch):
+def test_no_transaction_is_open_and_no_connection_held_while_upstream_counts_or_creates(
+    api_client, user, agents_double, monkeypatch
+):
     from django.db import connection
 
     from personal import client as client_module
 
-    seen = {}
-    real_list = client_module.AgentsClient.entity_list
+    seen = []
+    real_call = client_module.AgentsClient._send
 
-    def spy(self, **kwargs):
-        seen["in_atomic_block"] = connection.in_atomic_block
-        seen["sql"] = [q["sql"] for q in connection.queries_log]
-        return real_list(self, **kwargs)
+    def spy(self, method, path, **kwargs):
+        seen.append((method, path, connection.in_atomic_block, connection.connection is None))
+        return real_call(self, method, path, **kwargs)
 
-    monkeypatch.setattr(client_module.AgentsClient, "entity_list", spy)
-    connection.force_debug_cursor = True
-    try:
-        assert _create(api_client, user, "first").status_code == 201
-    finally:
-        connection.force_debug_cursor = False
+    monkeypatch.setattr(client_module.AgentsClient, "_send", spy)
+    assert _create(api_client, user, "first").status_code == 201
 
-    assert seen["in_atomic_block"] is True
-    if connection.vendor == "postgresql":
-        assert any("FOR UPDATE" in sql and "accounts_user" in sql for sql in seen["sql"])
-    else:  # SQLite has no row locks: the write lock taken at BEGIN IMMEDIATE serialises creates
-        assert "BEGIN IMMEDIATE" in seen["sql"]
+    assert seen == [("GET", "/entities", False, True), ("POST", "/entities", False, True)]
+    assert EntityReservation.objects.get(user=user).finished_at is not None  # counted a while longer
+
+
+def test_a_create_in_flight_fills_the_cap_so_a_second_is_refused_at_once(api_client, user, agents_double):
+    EntityReservation.objects.create(user=user, expires_at=timezone.now() + timedelta(seconds=60))
+
+    response = _create(api_client, user, "second")
+
+    assert (response.status_code, response.json()["code"]) == (429, "entity_quota_exceeded")
+    assert agents_double.received() == []  # refused before asking upstream anything
+    assert EntityReservation.objects.filter(user=user).count() == 1
+
+
+def test_a_reservation_left_by_a_dead_worker_expires_and_frees_its_place(api_client, user, agents_double):
+    EntityReservation.objects.create(user=user, expires_at=timezone.now() - timedelta(seconds=1))
+
+    response = _create(api_client, user, "first")
+
+    assert response.status_code == 201
+    assert [r.finished_at is not None for r in EntityReservation.objects.filter(user=user)] == [True]
+
+
+def test_a_create_finished_after_my_count_began_still_counts(user, agents_double):
+    mine = services.reservation_take(user=user)
+    EntityReservation.objects.create(  # another create that landed upstream after my count started
+        user=user, finished_at=timezone.now() + timedelta(seconds=1), expires_at=timezone.now() + timedelta(seconds=60)
+    )
+
+    with pytest.raises(EntityQuotaExceeded):
+        services.reservation_confirm(reservation=mine, existing=0)
+
+    assert not EntityReservation.objects.filter(pk=mine.pk).exists()
+
+
+def test_a_refused_or_failed_create_frees_its_place(api_client, user, agents_double):
+    agents_double.switch(fault="canned", fault_status=409, fault_match="^POST /entities$")
+
+    assert _create(api_client, user, "first").status_code == 409
+    assert not EntityReservation.objects.filter(user=user).exists()
+
+    agents_double.clear_switches()
+    assert _create(api_client, user, "first").status_code == 201
