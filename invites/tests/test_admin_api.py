@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from invites.models import Invite
 from invites.tests.factories import InviteFactory, InviteRedemptionFactory
 from tests.helpers.auth import bearer, on_behalf_of
+from tests.helpers.bodies import bad_request
 
 pytestmark = pytest.mark.django_db
 
@@ -141,6 +142,23 @@ def test_an_expiry_in_the_past_says_so(service_client):
     response = service_client.post("/invites", {"expires_at": "2000-01-01T00:00:00Z"}, format="json")
 
     assert response.json()["detail"] == "expires_at: The expiry must be in the future."
+
+
+def test_an_expiry_beyond_the_maximum_is_400_naming_the_maximum_and_creates_nothing(service_client):
+    response = service_client.post("/invites", {"expires_at": "9999-12-31T00:00:00Z"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == bad_request("The expiry must be at most 3650 days from now.", field="expires_at")
+    assert not Invite.objects.exists()
+
+
+def test_an_expiry_just_inside_the_maximum_is_accepted(service_client):
+    when = (timezone.now() + timedelta(days=3650) - timedelta(minutes=5)).replace(microsecond=0)
+
+    response = service_client.post("/invites", {"expires_at": when.isoformat()}, format="json")
+
+    assert response.status_code == 201
+    assert Invite.objects.get().expires_at == when
 
 
 def test_max_uses_at_its_limits_are_accepted(service_client):
