@@ -118,9 +118,10 @@ class Invite(models.Model):
 
     @property
     def inviter_name(self) -> str | None:
+        """First name, else full name, else None; never the email, which the public preview must not show."""
         if self.inviter is None:
             return None
-        return self.inviter.first_name or self.inviter.email or None
+        return self.inviter.first_name or self.inviter.get_full_name() or None
 
 
 class InviteRedemption(models.Model):

@@ -18,6 +18,9 @@ class BlankAsNullCharField(serializers.CharField):
         return value or None
 
 
+INVITER_NAME_HELP = "The inviter's first name, else full name, else null; never their email."
+
+
 # --- input ----------------------------------------------------------------------------------
 
 
@@ -73,7 +76,7 @@ class InviteSerializer(serializers.ModelSerializer):
     email = BlankAsNullCharField()
     note = BlankAsNullCharField()
     status = serializers.ChoiceField(choices=InviteStatus.choices, read_only=True)
-    inviter_name = serializers.CharField(read_only=True, allow_null=True, help_text="First name, else email.")
+    inviter_name = serializers.CharField(read_only=True, allow_null=True, help_text=INVITER_NAME_HELP)
 
     class Meta:
         model = Invite
@@ -113,7 +116,7 @@ class InviteDetailSerializer(InviteSerializer):
 
 class InvitePreviewSerializer(serializers.ModelSerializer):
     email = BlankAsNullCharField()
-    inviter_name = serializers.CharField(read_only=True, allow_null=True, help_text="First name, else email.")
+    inviter_name = serializers.CharField(read_only=True, allow_null=True, help_text=INVITER_NAME_HELP)
 
     class Meta:
         model = Invite

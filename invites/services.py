@@ -66,10 +66,10 @@ def invite_redeem(*, token: str, password: str, first_name: str, last_name: str 
     email = (email or invite.email).strip()
     if not email:
         raise DjangoValidationError({"email": EMAIL_REQUIRED})
-    # Checked before a use is taken, so a refused attempt costs nothing.
+    _validate_new_password(password=password, email=email, first_name=first_name, last_name=last_name)
+    # Last of the checks, so only an otherwise valid signup learns the email is taken; before a use is taken.
     if user_email_taken(email=email):
         raise EmailTaken()
-    _validate_new_password(password=password, email=email, first_name=first_name, last_name=last_name)
     # Hashing is slow on purpose; done outside the transaction, which holds the invite's row lock.
     password_hash = make_password(password)
 

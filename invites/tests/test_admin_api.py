@@ -185,6 +185,16 @@ def test_list_is_paginated_newest_first_with_url_and_status(service_client):
     assert body["results"][0]["status"] == "active"
 
 
+def test_list_never_shows_the_inviters_email_as_their_name(service_client):
+    InviteFactory(inviter__first_name="", inviter__last_name="", inviter__email="boss@example.com")
+
+    response = service_client.get("/invites")
+
+    assert response.status_code == 200
+    assert response.json()["results"][0]["inviter_name"] is None
+    assert "boss@example.com" not in response.content.decode()
+
+
 def test_list_pages_with_limit_and_offset(service_client):
     invites = [InviteFactory(created_at=timezone.now() - timedelta(minutes=i)) for i in range(5)]
 
