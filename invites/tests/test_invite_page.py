@@ -232,3 +232,11 @@ def test_other_methods_are_refused():
     invite = InviteFactory()
 
     assert Client().put(page_path(invite)).status_code == 405  # this client skips CSRF, which would say 403 first
+
+
+def test_the_page_is_not_cached_and_its_token_is_not_sent_to_other_sites(browser):
+    response = browser.get(page_path(InviteFactory()))
+
+    assert "no-store" in response["Cache-Control"]
+    assert response["Referrer-Policy"] == "same-origin"  # not no-referrer: browsers then send Origin: null, CSRF fails
+    assert response["X-Frame-Options"] == "DENY"
