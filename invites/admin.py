@@ -5,12 +5,13 @@ the same rules as invite_create.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
 from invites import services
-from invites.models import Invite, InviteRedemption, InviteStatus
+from invites.models import MAX_EXPIRES_IN_DAYS, Invite, InviteRedemption, InviteStatus
 
 
 class StatusFilter(admin.SimpleListFilter):
@@ -21,7 +22,13 @@ class StatusFilter(admin.SimpleListFilter):
         return InviteStatus.choices
 
     def queryset(self, request, queryset):
-        return queryset.with_status(self.value()) if self.value() else queryset
+        value = self.value()
+        if not value:
+            return queryset
+        if value not in InviteStatus.values:
+            # the admin's own answer to a bad filter: a redirect to the changelist with ?e=1
+            raise IncorrectLookupParameters(f"Unknown status {value!r}.")
+        return queryset.with_status(value)
 
 
 class RedemptionInline(admin.TabularInline):
@@ -110,14 +117,25 @@ class InviteAdmin(admin.ModelAdmin):
 
     @admin.action(description="Extend expiry by 7 days")
     def extend_expiry(self, request: HttpRequest, queryset: QuerySet[Invite]) -> None:
-        extended = never = 0
+        extended = capped = at_maximum = never = 0
         for invite in queryset:
-            if invite.expires_at is None:
+            before = invite.expires_at
+            if before is None:
                 never += 1
                 continue
-            services.invite_extend(invite=invite)
-            extended += 1
+            after = services.invite_extend(invite=invite).expires_at
+            if after == before:
+                at_maximum += 1
+            elif after - before < services.EXTEND_BY:
+                capped += 1
+            else:
+                extended += 1
         message = f"Extended {extended} invite(s) by 7 days."
+        if capped:
+            message += f" {capped} reached the maximum, {MAX_EXPIRES_IN_DAYS} days from now, and stop there."
+        if at_maximum:
+            message += f" {at_maximum} already expire {MAX_EXPIRES_IN_DAYS} days or more from now and were left alone."
         if never:
             message += f" {never} never expire and were left alone."
-        self.message_user(request, message, messages.SUCCESS)
+        level = messages.SUCCESS if not (capped or at_maximum) else messages.WARNING
+        self.message_user(request, message, level)

@@ -2,7 +2,7 @@
 
 import secrets
 import uuid
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -12,6 +12,10 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 MAX_USES_LIMIT = 10_000
+# The furthest an expiry may be set: far enough for any real invite, near enough that date arithmetic never overflows.
+MAX_EXPIRES_IN_DAYS = 3650
+MAX_EXPIRES_IN = timedelta(days=MAX_EXPIRES_IN_DAYS)
+EXPIRY_TOO_FAR = f"The expiry must be at most {MAX_EXPIRES_IN_DAYS} days from now."
 
 
 def generate_token() -> str:
@@ -57,7 +61,9 @@ class Invite(models.Model):
     inviter = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="invites_sent"
     )
-    expires_at = models.DateTimeField(null=True, blank=True, help_text="Empty: never expires.")
+    expires_at = models.DateTimeField(
+        null=True, blank=True, help_text=f"Empty: never expires. At most {MAX_EXPIRES_IN_DAYS} days from now."
+    )
     max_uses = models.PositiveIntegerField(
         default=1, validators=[MinValueValidator(1), MaxValueValidator(MAX_USES_LIMIT)]
     )
@@ -85,6 +91,8 @@ class Invite(models.Model):
         super().clean()
         if self._state.adding and self.expires_at is not None and self.expires_at <= timezone.now():
             raise ValidationError({"expires_at": "The expiry must be in the future."})
+        if self.expires_at is not None and self.expires_at > timezone.now() + MAX_EXPIRES_IN:
+            raise ValidationError({"expires_at": EXPIRY_TOO_FAR})
         if self.max_uses is not None and self.max_uses < self.use_count:
             raise ValidationError({"max_uses": f"Already used {self.use_count} times; max uses cannot be lower."})
 
@@ -110,9 +118,10 @@ class Invite(models.Model):
 
     @property
     def inviter_name(self) -> str | None:
+        """First name, else full name, else None; never the email, which the public preview must not show."""
         if self.inviter is None:
             return None
-        return self.inviter.first_name or self.inviter.email or None
+        return self.inviter.first_name or self.inviter.get_full_name() or None
 
 
 class InviteRedemption(models.Model):

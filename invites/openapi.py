@@ -141,7 +141,8 @@ REVOKE = dict(
 PREVIEW = dict(
     tags=["invites"],
     summary="What an invite offers, before signing up",
-    description="Public. `inviter_name` is the inviter's first name, else their email, else null.",
+    description="Public. `inviter_name` is the inviter's first name, else their full name, else null; "
+    "never their email.",
     parameters=[TOKEN_PARAMETER],
     responses={
         200: InvitePreviewSerializer,
@@ -169,7 +170,8 @@ REDEEM = dict(
     tags=["invites"],
     summary="Turn an invite into an account and a session",
     description="Public. Creates the account and answers with the same tokens as `/auth/login`. "
-    "The email is the body's, else the invite's. A refused attempt never consumes a use.",
+    "The email is the body's, else the invite's. A refused attempt never consumes a use. Every other check "
+    "(the fields, the password validators) comes before the 409 for a taken email.",
     parameters=[TOKEN_PARAMETER],
     request=RedeemSerializer,
     responses={

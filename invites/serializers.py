@@ -2,10 +2,8 @@
 
 from rest_framework import serializers
 
-from invites.models import MAX_USES_LIMIT, Invite, InviteRedemption, InviteStatus
+from invites.models import MAX_EXPIRES_IN_DAYS, MAX_USES_LIMIT, Invite, InviteRedemption, InviteStatus
 from wisdom.fields import EmailStringField, IntegerField, StringField
-
-MAX_EXPIRES_IN_DAYS = 3650
 
 
 class BlankAsNullCharField(serializers.CharField):
@@ -20,15 +18,25 @@ class BlankAsNullCharField(serializers.CharField):
         return value or None
 
 
+INVITER_NAME_HELP = "The inviter's first name, else full name, else null; never their email."
+
+
 # --- input ----------------------------------------------------------------------------------
 
 
 class InviteCreateSerializer(serializers.Serializer):
     email = EmailStringField(required=False, allow_blank=True, max_length=254)
     note = StringField(required=False, allow_blank=True, max_length=255)
-    expires_at = serializers.DateTimeField(required=False, allow_null=True, help_text="ISO 8601; in the future.")
+    expires_at = serializers.DateTimeField(
+        required=False,
+        allow_null=True,
+        help_text=f"ISO 8601; in the future and at most {MAX_EXPIRES_IN_DAYS} days from now.",
+    )
     expires_in_days = IntegerField(
-        required=False, min_value=1, max_value=MAX_EXPIRES_IN_DAYS, help_text="Instead of expires_at."
+        required=False,
+        min_value=1,
+        max_value=MAX_EXPIRES_IN_DAYS,
+        help_text=f"Instead of expires_at; 1 to {MAX_EXPIRES_IN_DAYS}.",
     )
     max_uses = IntegerField(required=False, default=1, min_value=1, max_value=MAX_USES_LIMIT)
 
@@ -68,7 +76,7 @@ class InviteSerializer(serializers.ModelSerializer):
     email = BlankAsNullCharField()
     note = BlankAsNullCharField()
     status = serializers.ChoiceField(choices=InviteStatus.choices, read_only=True)
-    inviter_name = serializers.CharField(read_only=True, allow_null=True, help_text="First name, else email.")
+    inviter_name = serializers.CharField(read_only=True, allow_null=True, help_text=INVITER_NAME_HELP)
 
     class Meta:
         model = Invite
@@ -108,7 +116,7 @@ class InviteDetailSerializer(InviteSerializer):
 
 class InvitePreviewSerializer(serializers.ModelSerializer):
     email = BlankAsNullCharField()
-    inviter_name = serializers.CharField(read_only=True, allow_null=True, help_text="First name, else email.")
+    inviter_name = serializers.CharField(read_only=True, allow_null=True, help_text=INVITER_NAME_HELP)
 
     class Meta:
         model = Invite

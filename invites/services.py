@@ -14,7 +14,7 @@ from accounts.selectors import user_email_taken
 from accounts.services import user_create
 from invites import selectors
 from invites.errors import EMAIL_REQUIRED, EmailTaken, InviteGone, InviteNotFound
-from invites.models import Invite, InviteRedemption, InviteStatus
+from invites.models import MAX_EXPIRES_IN, MAX_EXPIRES_IN_DAYS, Invite, InviteRedemption, InviteStatus
 
 EXTEND_BY = timedelta(days=7)
 
@@ -34,6 +34,8 @@ def invite_create(
     if expires_in is not None:
         if expires_in <= timedelta(0):
             raise DjangoValidationError({"expires_in": "The duration must be positive."})
+        if expires_in > MAX_EXPIRES_IN:
+            raise DjangoValidationError({"expires_in": f"The duration must be at most {MAX_EXPIRES_IN_DAYS} days."})
         expires_at = timezone.now() + expires_in
     invite = Invite(
         inviter=inviter if isinstance(inviter, User) else None,
@@ -64,10 +66,10 @@ def invite_redeem(*, token: str, password: str, first_name: str, last_name: str 
     email = (email or invite.email).strip()
     if not email:
         raise DjangoValidationError({"email": EMAIL_REQUIRED})
-    # Checked before a use is taken, so a refused attempt costs nothing.
+    _validate_new_password(password=password, email=email, first_name=first_name, last_name=last_name)
+    # Last of the checks, so only an otherwise valid signup learns the email is taken; before a use is taken.
     if user_email_taken(email=email):
         raise EmailTaken()
-    _validate_new_password(password=password, email=email, first_name=first_name, last_name=last_name)
     # Hashing is slow on purpose; done outside the transaction, which holds the invite's row lock.
     password_hash = make_password(password)
 
@@ -100,12 +102,18 @@ def invite_revoke_by_id(*, invite_id) -> Invite:
 
 
 def invite_extend(*, invite: Invite, by: timedelta = EXTEND_BY) -> Invite:
-    """Pushes the expiry out by `by`, counted from now when it has already passed. Never-expiring stays so."""
+    """Pushes the expiry out by `by`, counted from now when it has already passed, and at most to the maximum
+    (MAX_EXPIRES_IN from now). Never-expiring stays so; an expiry already at or beyond the maximum is left alone."""
     with transaction.atomic():
         locked = Invite.objects.select_for_update().get(pk=invite.pk)
         if locked.expires_at is not None:
-            locked.expires_at = max(locked.expires_at, timezone.now()) + by
-            locked.save(update_fields=["expires_at"])
+            now = timezone.now()
+            ceiling = now + MAX_EXPIRES_IN
+            start = max(locked.expires_at, now)
+            if start < ceiling:
+                # compared before adding: a far-future expiry (year 9999) plus `by` would overflow
+                locked.expires_at = start + by if start <= ceiling - by else ceiling
+                locked.save(update_fields=["expires_at"])
     invite.expires_at = locked.expires_at
     return invite
 

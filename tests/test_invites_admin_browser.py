@@ -140,3 +140,59 @@ def test_staff_adds_an_invite_shares_its_url_and_revokes_it_in_the_admin(admin_s
     print(f"\nadmin browser flow took {time.monotonic() - started:.2f}s")
     assert token not in admin_server.log()
     assert PASSWORD not in admin_server.log()
+
+
+def test_a_newcomer_opens_the_share_url_from_the_admin_and_signs_up_on_its_page(
+    admin_server, browser, desk_user, tmp_path
+):
+    """No FRONTEND_BASE_URL: the share link leads to wisdom's own invite page, which makes the account."""
+    from urllib.parse import urlsplit
+
+    from selenium.webdriver.common.by import By
+
+    from accounts.models import User
+
+    url = admin_server.url
+    started = time.monotonic()
+    try:
+        browser.get(f"{url}/admin/login/?next=/admin/")
+        browser.find_element(By.NAME, "username").send_keys("desk@example.com")
+        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+        browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        browser.get(f"{url}/admin/invites/invite/add/")
+        browser.find_element(By.NAME, "email").send_keys("pagecomer@example.com")
+        browser.find_element(By.NAME, "note").send_keys("page cohort")
+        browser.find_element(By.NAME, "_continue").click()
+        share_url = browser.find_element(By.ID, "invite-share-url").get_attribute("value")
+
+        # The admin prints BASE_URL's origin (the default, 127.0.0.1:8000); this server listens on its own port.
+        assert share_url.startswith("http://127.0.0.1:8000/personal/invite?token=")
+        shared = urlsplit(share_url)
+        browser.get(f"{url}{shared.path}?{shared.query}")
+        assert browser.find_element(By.ID, "inviter").text == "Desk invited you to create an account."
+        assert browser.find_element(By.NAME, "email").get_attribute("value") == "pagecomer@example.com"
+        assert browser.find_element(By.ID, "invite-status").text.startswith("Active")
+        browser.find_element(By.NAME, "password").send_keys(PASSWORD)
+        browser.find_element(By.NAME, "first_name").send_keys("Nia")
+        browser.find_element(By.NAME, "last_name").send_keys("Okafor")
+        browser.find_element(By.ID, "create-account").click()
+
+        assert browser.find_element(By.ID, "created").text == "Account created — you can now log in"
+        assert "pagecomer@example.com" in browser.page_source
+        assert PASSWORD not in browser.page_source
+        user = User.objects.get(email="pagecomer@example.com")
+        assert (user.first_name, user.last_name, user.is_staff) == ("Nia", "Okafor", False)
+        invite = Invite.objects.get()
+        assert invite.use_count == 1 and invite.redemptions.get().user == user
+        login = requests.post(
+            f"{url}/auth/login", json={"email": "pagecomer@example.com", "password": PASSWORD}, timeout=30
+        )
+        assert login.status_code == 200  # the next step the page gives works
+    except Exception:
+        shot = tmp_path / "invite-page-failure.png"
+        browser.save_screenshot(str(shot))
+        print(f"\nscreenshot: {shot}\npage: {browser.current_url}\nserver log:\n{admin_server.log()[-3000:]}")
+        raise
+    print(f"\ninvite page browser flow took {time.monotonic() - started:.2f}s")
+    assert invite.token not in admin_server.log()
+    assert PASSWORD not in admin_server.log()

@@ -8,6 +8,7 @@ from django.utils.dateparse import parse_datetime
 from invites.models import Invite
 from invites.tests.factories import InviteFactory, InviteRedemptionFactory
 from tests.helpers.auth import bearer, on_behalf_of
+from tests.helpers.bodies import bad_request
 
 pytestmark = pytest.mark.django_db
 
@@ -143,6 +144,23 @@ def test_an_expiry_in_the_past_says_so(service_client):
     assert response.json()["detail"] == "expires_at: The expiry must be in the future."
 
 
+def test_an_expiry_beyond_the_maximum_is_400_naming_the_maximum_and_creates_nothing(service_client):
+    response = service_client.post("/invites", {"expires_at": "9999-12-31T00:00:00Z"}, format="json")
+
+    assert response.status_code == 400
+    assert response.json() == bad_request("The expiry must be at most 3650 days from now.", field="expires_at")
+    assert not Invite.objects.exists()
+
+
+def test_an_expiry_just_inside_the_maximum_is_accepted(service_client):
+    when = (timezone.now() + timedelta(days=3650) - timedelta(minutes=5)).replace(microsecond=0)
+
+    response = service_client.post("/invites", {"expires_at": when.isoformat()}, format="json")
+
+    assert response.status_code == 201
+    assert Invite.objects.get().expires_at == when
+
+
 def test_max_uses_at_its_limits_are_accepted(service_client):
     assert service_client.post("/invites", {"max_uses": 1}, format="json").status_code == 201
     assert service_client.post("/invites", {"max_uses": 10_000}, format="json").status_code == 201
@@ -165,6 +183,16 @@ def test_list_is_paginated_newest_first_with_url_and_status(service_client):
     assert set(body["results"][0]) == INVITE_KEYS
     assert body["results"][0]["url"].endswith(f"?token={new.token}")
     assert body["results"][0]["status"] == "active"
+
+
+def test_list_never_shows_the_inviters_email_as_their_name(service_client):
+    InviteFactory(inviter__first_name="", inviter__last_name="", inviter__email="boss@example.com")
+
+    response = service_client.get("/invites")
+
+    assert response.status_code == 200
+    assert response.json()["results"][0]["inviter_name"] is None
+    assert "boss@example.com" not in response.content.decode()
 
 
 def test_list_pages_with_limit_and_offset(service_client):

@@ -1,5 +1,5 @@
 import html
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from unittest import mock
 
 import pytest
@@ -101,6 +101,7 @@ def test_add_form_asks_for_no_token_and_records_the_staff_user_as_inviter(desk, 
     "fields, error",
     [
         ({"expires_at_0": "2000-01-01", "expires_at_1": "00:00:00"}, "The expiry must be in the future."),
+        ({"expires_at_0": "9999-12-31", "expires_at_1": "00:00:00"}, "The expiry must be at most 3650 days from now."),
         ({"max_uses": "0"}, "Ensure this value is greater than or equal to 1."),
         ({"max_uses": "10001"}, "Ensure this value is less than or equal to 10000."),
     ],
@@ -136,6 +137,19 @@ def test_change_form_refuses_max_uses_below_the_uses_already_made(desk):
     assert response.status_code == 200
     assert "Already used 2 times; max uses cannot be lower." in html.unescape(response.content.decode())
     assert Invite.objects.get(pk=invite.pk).max_uses == 3
+
+
+def test_change_form_of_an_invite_beyond_the_maximum_expiry_asks_for_one_within_it(desk):
+    invite = InviteFactory(expires_at=datetime(9999, 12, 31, tzinfo=UTC), note="before")
+
+    form = {"max_uses": "1", "note": "after", "expires_at_0": "9999-12-31", "expires_at_1": "00:00:00"}
+    inline = {"redemptions-TOTAL_FORMS": "0", "redemptions-INITIAL_FORMS": "0"}
+
+    response = desk.post(f"{CHANGELIST}{invite.pk}/change/", {**form, **inline})
+
+    assert response.status_code == 200
+    assert "The expiry must be at most 3650 days from now." in html.unescape(response.content.decode())
+    assert Invite.objects.get(pk=invite.pk).note == "before"
 
 
 def test_saving_the_change_form_keeps_a_use_taken_meanwhile(desk):
@@ -179,6 +193,46 @@ def test_extend_action_adds_seven_days(desk):
     assert "Extended 1 invite(s) by 7 days. 1 never expire and were left alone." in page
     assert Invite.objects.get(pk=invite.pk).expires_at == expires_at + timedelta(days=7)
     assert Invite.objects.get(pk=never.pk).expires_at is None
+
+
+def test_extend_action_on_an_invite_expiring_in_year_9999_leaves_it_and_says_why(desk):
+    far = datetime(9999, 12, 31, tzinfo=UTC)
+    invite = InviteFactory(expires_at=far)  # straight into the table, as POST /invites once allowed
+
+    response = desk.post(CHANGELIST, {"action": "extend_expiry", "_selected_action": [invite.pk]}, follow=True)
+
+    assert response.status_code == 200
+    assert (
+        "Extended 0 invite(s) by 7 days. 1 already expire 3650 days or more from now and were left alone."
+        in response.content.decode()
+    )
+    assert Invite.objects.get(pk=invite.pk).expires_at == far
+
+
+def test_extend_action_stops_at_the_maximum_expiry_and_says_so(desk):
+    near_the_maximum = InviteFactory(expires_at=timezone.now() + timedelta(days=3648))
+    plain = InviteFactory(expires_at=timezone.now() + timedelta(days=1))
+
+    response = desk.post(
+        CHANGELIST, {"action": "extend_expiry", "_selected_action": [near_the_maximum.pk, plain.pk]}, follow=True
+    )
+
+    assert (
+        "Extended 1 invite(s) by 7 days. 1 reached the maximum, 3650 days from now, and stop there."
+        in response.content.decode()
+    )
+    expires_at = Invite.objects.get(pk=near_the_maximum.pk).expires_at
+    assert abs(expires_at - (timezone.now() + timedelta(days=3650))) < timedelta(minutes=1)
+
+
+def test_changelist_with_an_unknown_status_is_djangos_invalid_filter_redirect_not_a_500(desk):
+    InviteFactory(note="listed")
+
+    response = desk.get(CHANGELIST, {"status": "bogus"})
+
+    assert response.status_code == 302
+    assert response["Location"] == f"{CHANGELIST}?e=1"
+    assert "listed" in desk.get(response["Location"]).content.decode()
 
 
 def test_staff_without_invite_permissions_cannot_see_invites(db):

@@ -63,9 +63,13 @@ def test_share_url_falls_back_to_the_base_url(settings):
     assert invite.share_url == f"https://api.example.com/personal/invite?token={invite.token}"
 
 
-def test_inviter_name_is_first_name_else_email_else_none():
-    assert InviteFactory(inviter__first_name="Stella").inviter_name == "Stella"
-    assert InviteFactory(inviter__first_name="", inviter__email="x@example.com").inviter_name == "x@example.com"
+def test_inviter_name_is_first_name_else_full_name_else_none_never_the_email():
+    assert InviteFactory(inviter__first_name="Stella", inviter__last_name="Okafor").inviter_name == "Stella"
+    assert InviteFactory(inviter__first_name="", inviter__last_name="Okafor").inviter_name == "Okafor"
+    assert (
+        InviteFactory(inviter__first_name="", inviter__last_name="", inviter__email="x@example.com").inviter_name
+        is None
+    )
     assert InviteFactory(inviter=None).inviter_name is None
 
 

@@ -29,10 +29,20 @@ def test_preview_without_email_or_inviter_shows_nulls(api_client):
     assert response.json() == {"email": None, "inviter_name": None, "expires_at": None, "max_uses": 5, "use_count": 2}
 
 
-def test_preview_names_the_inviter_by_email_when_they_have_no_first_name(api_client):
-    invite = InviteFactory(inviter__first_name="", inviter__email="boss@example.com")
+def test_preview_never_shows_the_inviters_email_when_they_have_no_name(api_client):
+    invite = InviteFactory(inviter__first_name="", inviter__last_name="", inviter__email="boss@example.com")
 
-    assert api_client.get(f"/invites/{invite.token}/preview").json()["inviter_name"] == "boss@example.com"
+    response = api_client.get(f"/invites/{invite.token}/preview")
+
+    assert response.status_code == 200
+    assert response.json()["inviter_name"] is None
+    assert "boss@example.com" not in response.content.decode()
+
+
+def test_preview_names_the_inviter_by_full_name_when_they_have_no_first_name(api_client):
+    invite = InviteFactory(inviter__first_name="", inviter__last_name="Okafor", inviter__email="boss@example.com")
+
+    assert api_client.get(f"/invites/{invite.token}/preview").json()["inviter_name"] == "Okafor"
 
 
 @pytest.mark.parametrize("token", ["no-such-token", "x" * 500, "%00"])

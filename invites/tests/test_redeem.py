@@ -1,4 +1,5 @@
 import pytest
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError
 
 from accounts.models import User
@@ -96,6 +97,40 @@ def test_an_email_that_has_an_account_in_any_case_is_409_and_costs_nothing(api_c
     assert response.status_code == 409
     assert response.json() == {"detail": "An account with this email already exists."}
     assert_nothing_taken(invite, users_before)
+
+
+def test_a_taken_email_with_a_weak_password_is_400_about_the_password_not_409(api_client, invite):
+    """The email check comes last: a token holder learns nothing about accounts from an attempt that fails anyway."""
+    UserFactory(email="newcomer@example.com")
+    users_before = User.objects.count()
+
+    response = redeem(api_client, invite, password="short1")
+
+    assert response.status_code == 400
+    body = response.json()
+    assert list(body["errors"]) == ["password"]
+    assert "This password is too short. It must contain at least 8 characters." in body["errors"]["password"]
+    assert_nothing_taken(invite, users_before)
+
+
+def test_a_taken_email_with_an_invalid_name_is_400_about_the_name_not_409(api_client, invite):
+    UserFactory(email="newcomer@example.com")
+    users_before = User.objects.count()
+
+    response = redeem(api_client, invite, first_name="")
+
+    assert response.status_code == 400
+    assert list(response.json()["errors"]) == ["first_name"]
+    assert_nothing_taken(invite, users_before)
+
+
+def test_the_service_checks_the_password_before_whether_the_email_is_taken(invite):
+    UserFactory(email="newcomer@example.com")
+
+    with pytest.raises(DjangoValidationError) as caught:
+        services.invite_redeem(token=invite.token, password="short1", first_name="Nia")
+
+    assert list(caught.value.message_dict) == ["password"]
 
 
 @pytest.mark.parametrize(

@@ -1,4 +1,4 @@
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.core.exceptions import ValidationError
@@ -46,6 +46,25 @@ def test_extend_does_not_undo_a_revocation():
     assert Invite.objects.get(pk=invite.pk).status == "revoked"
 
 
+def test_extend_stops_at_the_maximum_expiry():
+    invite = InviteFactory(expires_at=timezone.now() + timedelta(days=3648))
+
+    services.invite_extend(invite=invite)
+
+    expires_at = Invite.objects.get(pk=invite.pk).expires_at
+    assert abs(expires_at - (timezone.now() + timedelta(days=3650))) < timedelta(minutes=1)
+    assert invite.expires_at == expires_at
+
+
+def test_extend_leaves_an_expiry_already_beyond_the_maximum_alone():
+    far = datetime(9999, 12, 31, tzinfo=UTC)
+    invite = InviteFactory(expires_at=far)  # written straight to the table, as before the maximum existed
+
+    services.invite_extend(invite=invite)
+
+    assert Invite.objects.get(pk=invite.pk).expires_at == far
+
+
 def test_revoke_stops_the_invite_and_keeps_it():
     invite = InviteFactory()
 
@@ -65,6 +84,23 @@ def test_create_refuses_both_an_expiry_and_a_duration_and_saves_nothing():
 def test_create_refuses_a_duration_that_is_not_positive():
     with pytest.raises(ValidationError):
         services.invite_create(expires_in=timedelta(0))
+    assert not Invite.objects.exists()
+
+
+def test_create_refuses_an_expiry_beyond_the_maximum_and_saves_nothing():
+    with pytest.raises(ValidationError) as caught:
+        services.invite_create(expires_at=datetime(9999, 12, 31, tzinfo=UTC))
+
+    assert caught.value.message_dict == {"expires_at": ["The expiry must be at most 3650 days from now."]}
+    assert not Invite.objects.exists()
+
+
+@pytest.mark.parametrize("duration", [timedelta(days=3651), timedelta.max])
+def test_create_refuses_a_duration_beyond_the_maximum_and_saves_nothing(duration):
+    with pytest.raises(ValidationError) as caught:
+        services.invite_create(expires_in=duration)
+
+    assert caught.value.message_dict == {"expires_in": ["The duration must be at most 3650 days."]}
     assert not Invite.objects.exists()
 
 

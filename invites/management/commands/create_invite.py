@@ -9,11 +9,10 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.validators import validate_email
 
 from invites import selectors, services
-from invites.models import MAX_USES_LIMIT
+from invites.models import MAX_EXPIRES_IN, MAX_EXPIRES_IN_DAYS, MAX_USES_LIMIT
 
 DURATION = re.compile(r"^(\d{1,6})([dhm])$")
 UNITS = {"d": "days", "h": "hours", "m": "minutes"}
-MAX_DURATION = timedelta(days=3650)
 
 
 def parse_duration(text: str) -> timedelta:
@@ -21,8 +20,8 @@ def parse_duration(text: str) -> timedelta:
     if not match:
         raise CommandError(f"--expires-in must look like 7d, 12h or 30m, not {text!r}.")
     duration = timedelta(**{UNITS[match[2]]: int(match[1])})
-    if not timedelta(0) < duration <= MAX_DURATION:
-        raise CommandError("--expires-in must be more than zero and at most 3650d.")
+    if not timedelta(0) < duration <= MAX_EXPIRES_IN:
+        raise CommandError(f"--expires-in must be more than zero and at most {MAX_EXPIRES_IN_DAYS}d.")
     return duration
 
 
