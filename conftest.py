@@ -1,5 +1,7 @@
 """Fixtures shared by every app's tests."""
 
+import contextlib
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -89,20 +91,25 @@ def agents_double(agents_double_session, settings):
 
 
 @pytest.fixture(scope="session")
-def wisdom_agents_live(django_db_setup, django_db_blocker, live_tmp, agents_double_session):
-    """gunicorn (2 workers x 8 threads) on the test database, calling the session's double."""
+def start_wisdom(django_db_setup, django_db_blocker, live_tmp, agents_double_session):
+    """Starts gunicorn (2 workers x 8 threads) on the test database, calling the session's double."""
     from tests.helpers.live import wisdom_server
 
-    with (
-        django_db_blocker.unblock(),
-        wisdom_server(
-            live_tmp,
-            workers=2,
-            threads=8,
-            double=agents_double_session,
-            LOG_FORMAT="json",
-        ) as server,
-    ):
+    @contextlib.contextmanager
+    def start(**env: str):
+        with (
+            django_db_blocker.unblock(),
+            wisdom_server(live_tmp, workers=2, threads=8, double=agents_double_session, **env) as server,
+        ):
+            yield server
+
+    return start
+
+
+@pytest.fixture(scope="session")
+def wisdom_agents_live(start_wisdom):
+    """One such gunicorn for the session, with JSON logs."""
+    with start_wisdom(LOG_FORMAT="json") as server:
         yield server
 
 

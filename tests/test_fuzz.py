@@ -59,21 +59,9 @@ OUTCOMES: collections.Counter = collections.Counter()
 
 
 @pytest.fixture(scope="module")
-def fuzz_server(django_db_setup, django_db_blocker, live_tmp, agents_double_session):
+def fuzz_server(start_wisdom):
     """Its own gunicorn, so that throttles never answer 429 in place of the code under test."""
-    from tests.helpers.live import wisdom_server
-
-    with (
-        django_db_blocker.unblock(),
-        wisdom_server(
-            live_tmp,
-            workers=2,
-            threads=8,
-            double=agents_double_session,
-            THROTTLE_RATE_LOGIN="1000000/min",
-            THROTTLE_RATE_INVITES="1000000/min",
-        ) as server,
-    ):
+    with start_wisdom(THROTTLE_RATE_LOGIN="1000000/min", THROTTLE_RATE_INVITES="1000000/min") as server:
         yield server
     print(f"\nfuzz: {sum(OUTCOMES.values())} cases, {EXAMPLES} examples per operation")
     for (label, status), count in sorted(OUTCOMES.items()):
