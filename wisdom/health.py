@@ -12,19 +12,18 @@ import logging
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from rest_framework.exceptions import MethodNotAllowed
 
 from wisdom.cache import cache_ping
+from wisdom.errors import json_error
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
     database_ok = _database_ok()
     checks = {"database": "ok" if database_ok else "failed"}
@@ -59,4 +58,8 @@ class HealthCheckMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         probe = self.probes.get(request.path_info.rstrip("/"))
-        return probe(request) if probe else self.get_response(request)
+        if probe is None:
+            return self.get_response(request)
+        if request.method != "GET":
+            return json_error(405, str(MethodNotAllowed(request.method).detail), headers={"Allow": "GET"})
+        return probe(request)
