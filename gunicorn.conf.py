@@ -56,3 +56,22 @@ loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1")
 if os.path.isdir("/dev/shm"):  # noqa: S108
     worker_tmp_dir = "/dev/shm"  # noqa: S108  heartbeat files off a possibly slow container disk
+
+
+def pre_request(worker, req):
+    """A request wisdom refuses before reading its body (413, 411: wisdom.middleware.body_refusal) leaves
+    that body on the socket. gunicorn ignores an application's `Connection: close`, so the connection is
+    marked here: the answer then says `Connection: close` and gunicorn closes it, instead of announcing
+    keep-alive and reading the client's next request out of the unread body."""
+    from django.conf import settings
+
+    from wisdom.middleware import body_refusal
+
+    headers = dict(req.headers)  # upper-case names; gunicorn itself refuses a repeated Content-Length
+    refusal = body_refusal(
+        content_length=headers.get("CONTENT-LENGTH"),
+        transfer_encoding=headers.get("TRANSFER-ENCODING"),
+        limit=settings.REQUEST_BODY_MAX_BYTES,
+    )
+    if refusal is not None:
+        req.force_close()

@@ -71,7 +71,7 @@ class MessageListQuerySerializer(serializers.Serializer):
     limit = serializers.IntegerField(min_value=1, max_value=200, default=50)
     # Printable ASCII, bounded: percent-encoded with the longest name it still fits one request line.
     before = serializers.RegexField(
-        r"^[\x20-\x7e]*$",
+        r"\A[\x20-\x7e]*\Z",  # \Z, not $: $ also matches before a final newline
         required=False,
         allow_blank=True,
         trim_whitespace=False,

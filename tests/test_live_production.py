@@ -171,7 +171,7 @@ def test_readiness_is_503_naming_the_failed_checks(django_db_blocker, tmp_path):
 
     assert health.status_code == 200
     assert ready.status_code == 503
-    assert ready.json() == {"status": "unavailable", "checks": {"database": "failed", "cache": "failed"}}
+    assert ready.json() == {"status": "unavailable", "checks": {"database": "failed", "cache": "degraded"}}
 
 
 def test_a_chunked_body_is_refused_with_411(production_server):

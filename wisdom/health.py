@@ -1,5 +1,8 @@
 """Liveness (/healthz, no I/O) and readiness (/readyz: database, and the cache when shared).
 
+Only the database makes a replica unready (503). The cache holds throttle counts, which fail open
+without it, so a cache that is down is reported as "degraded" and the replica stays in rotation.
+
 Served by a middleware ahead of the host check: probes (Docker's HEALTHCHECK, a load balancer)
 call by IP address, which DJANGO_ALLOWED_HOSTS rightly does not list.
 """
@@ -7,30 +10,30 @@ call by IP address, which DJANGO_ALLOWED_HOSTS rightly does not list.
 import logging
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
-from django.views.decorators.http import require_GET
+from rest_framework.exceptions import MethodNotAllowed
+
+from wisdom.cache import cache_ping
+from wisdom.errors import json_error
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
 
 
-@require_GET
 def readyz(request: HttpRequest) -> JsonResponse:
-    checks = {"database": _database_ok()}
+    database_ok = _database_ok()
+    checks = {"database": "ok" if database_ok else "failed"}
     if _cache_is_shared():
-        checks["cache"] = _cache_ok()
-    ready = all(checks.values())
-    body = {
-        "status": "ok" if ready else "unavailable",
-        "checks": {name: "ok" if passed else "failed" for name, passed in checks.items()},
-    }
-    return JsonResponse(body, status=200 if ready else 503)
+        checks["cache"] = "ok" if cache_ping() else "degraded"
+    if not database_ok:
+        overall = "unavailable"
+    else:
+        overall = "ok" if all(result == "ok" for result in checks.values()) else "degraded"
+    return JsonResponse({"status": overall, "checks": checks}, status=200 if database_ok else 503)
 
 
 def _database_ok() -> bool:
@@ -48,15 +51,6 @@ def _cache_is_shared() -> bool:
     return "locmem" not in backend and "dummy" not in backend
 
 
-def _cache_ok() -> bool:
-    try:
-        cache.set("wisdom:readyz", "1", timeout=5)
-        return cache.get("wisdom:readyz") == "1"
-    except Exception as e:
-        logger.error("readiness: cache check failed: %s", type(e).__name__)
-        return False
-
-
 class HealthCheckMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
@@ -64,4 +58,8 @@ class HealthCheckMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         probe = self.probes.get(request.path_info.rstrip("/"))
-        return probe(request) if probe else self.get_response(request)
+        if probe is None:
+            return self.get_response(request)
+        if request.method != "GET":
+            return json_error(405, str(MethodNotAllowed(request.method).detail), headers={"Allow": "GET"})
+        return probe(request)

@@ -66,27 +66,40 @@ def _authenticated_user_id(request: HttpRequest) -> str | None:
     return str(pk) if pk is not None and getattr(user, "is_authenticated", False) else None
 
 
-class BodySizeLimitMiddleware:
-    """Refuses a declared body over REQUEST_BODY_MAX_BYTES with 413 before anything reads it.
+def body_refusal(*, content_length: str | None, transfer_encoding: str | None, limit: int) -> tuple[int, str] | None:
+    """Why a request body is refused before anything reads it, as (status, detail); None when it may be read.
 
-    A chunked body (no Content-Length) would reach Django as empty, so it is refused with 411
-    rather than being read as a request without a body.
+    The one rule for BodySizeLimitMiddleware and gunicorn's pre_request hook (gunicorn.conf.py), which
+    closes the connection of such a request: its unread body is still on the socket.
     """
+    if "chunked" in (transfer_encoding or "").lower():
+        # A chunked body (no Content-Length) would reach Django as empty: refused, not read as no body.
+        return 411, "A request body needs a Content-Length header."
+    try:
+        length = int(content_length or "0")
+    except ValueError:
+        return 400, "Content-Length header is not a number."
+    if length > limit:
+        return 413, f"Request body is too large; the limit is {limit} bytes."
+    return None
+
+
+class BodySizeLimitMiddleware:
+    """Refuses a declared body over REQUEST_BODY_MAX_BYTES (413), a chunked one (411) or a Content-Length
+    that is not a number (400) before anything reads it (see body_refusal)."""
 
     def __init__(self, get_response):
         self.get_response = get_response
         self.limit = settings.REQUEST_BODY_MAX_BYTES
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if "chunked" in request.META.get("HTTP_TRANSFER_ENCODING", "").lower():
-            return json_error(411, "A request body needs a Content-Length header.")
-        raw_length = request.META.get("CONTENT_LENGTH") or "0"
-        try:
-            length = int(raw_length)
-        except ValueError:
-            return json_error(400, "Content-Length header is not a number.")
-        if length > self.limit:
-            return json_error(413, f"Request body is too large; the limit is {self.limit} bytes.")
+        refusal = body_refusal(
+            content_length=request.META.get("CONTENT_LENGTH"),
+            transfer_encoding=request.META.get("HTTP_TRANSFER_ENCODING"),
+            limit=self.limit,
+        )
+        if refusal is not None:
+            return json_error(*refusal)
         return self.get_response(request)
 
 

@@ -134,6 +134,13 @@ elif _db["ENGINE"] == "django.db.backends.postgresql":
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://wisdom")}
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="wisdom")
+# The longest a Redis connect or reply may take: a down or hung Redis then costs one request this much,
+# and throttles fail open (wisdom/cache.py). Without it redis-py waits forever.
+CACHE_SOCKET_TIMEOUT_SECONDS = env.positive_number("CACHE_SOCKET_TIMEOUT_SECONDS", default=0.5)
+if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"].setdefault("OPTIONS", {}).update(
+        {"socket_connect_timeout": CACHE_SOCKET_TIMEOUT_SECONDS, "socket_timeout": CACHE_SOCKET_TIMEOUT_SECONDS}
+    )
 
 # --- Authentication and passwords ---------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]

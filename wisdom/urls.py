@@ -1,6 +1,9 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
+from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from wisdom.exceptions import json_not_found
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -13,6 +16,10 @@ urlpatterns = [
         SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
         name="swagger-ui",
     ),
+    # Last: any other path but the admin's and static files' is a JSON 404, also under DEBUG, where
+    # Django would answer with its HTML page listing every route. CSRF-exempt, as an API view is: a POST
+    # to an unknown route is a 404, not the CSRF middleware's HTML 403.
+    re_path(r"^(?!admin/|static/)", csrf_exempt(json_not_found), name="not-found"),
 ]
 
 handler400 = "wisdom.exceptions.json_bad_request"

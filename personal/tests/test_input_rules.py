@@ -192,3 +192,11 @@ def test_history_cursor_is_printable_ascii_of_at_most_512_characters(api_client,
     assert response.status_code == 400
     assert list(response.json()["errors"]) == ["before"]
     assert agents_double.received() == []
+
+
+def test_a_cursor_ending_in_a_newline_is_400_and_never_sent(api_client, user, agents_double):
+    response = api_client.get("/personal/entities/ada/messages?before=abc%0A", headers=bearer(user))
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"before": ["The cursor must be printable ASCII."]}
+    assert agents_double.received() == []

@@ -2,9 +2,16 @@
 
 import ast
 
+import pytest
 from django.conf import settings
+from django.urls import URLResolver, get_resolver
 
 from tests.helpers.processes import ROOT
+from wisdom.throttles import FailOpenRateThrottle
+
+# accounts/throttles.py's LoginEmailThrottle still subclasses DRF's SimpleRateThrottle: its rewrite (counting
+# failed logins) builds on wisdom.throttles / wisdom.cache, and then this passes (strict: remove the marker).
+LOGIN_EMAIL_THROTTLE_PENDING = "LoginEmailThrottle does not build on wisdom.throttles yet (accounts' rewrite)"
 
 APPS = ("accounts", "personal", "invites")
 
@@ -50,3 +57,25 @@ def test_the_agents_double_is_no_django_app_and_stays_out_of_the_image():
 
     assert not any(app.startswith("agents_double") for app in settings.INSTALLED_APPS)
     assert {"agents_double", "tests", "bench"} <= ignored
+
+
+def _routed_views(patterns) -> set[type]:
+    views = set()
+    for pattern in patterns:
+        if isinstance(pattern, URLResolver):
+            views |= _routed_views(pattern.url_patterns)
+        elif getattr(pattern.callback, "cls", None) is not None:  # a DRF view's as_view() keeps its class
+            views.add(pattern.callback.cls)
+    return views
+
+
+@pytest.mark.xfail(strict=True, reason=LOGIN_EMAIL_THROTTLE_PENDING)
+def test_every_throttle_fails_open_through_the_one_base():
+    throttles = {
+        throttle
+        for view in _routed_views(get_resolver().url_patterns)
+        for throttle in getattr(view, "throttle_classes", ())
+    }
+
+    assert throttles  # login and the invite routes have some
+    assert {t.__qualname__ for t in throttles if not issubclass(t, FailOpenRateThrottle)} == set()
