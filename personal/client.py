@@ -41,7 +41,7 @@ PASSED_THROUGH_STATUSES = frozenset({400, 403, 404, 409, 422})
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 LOGGED_BODY_CHARS = 500
 DETAIL_MAX_CHARS = 1000
-_RETRY_AFTER = re.compile(r"^[A-Za-z0-9 ,:+\-]{1,64}$")  # delta-seconds or an HTTP-date, nothing else
+_RETRY_AFTER = re.compile(r"[A-Za-z0-9 ,:+\-]{1,64}")  # delta-seconds or an HTTP-date, nothing else
 
 
 def entity_path(name: str, *rest: str) -> str:
@@ -284,7 +284,7 @@ def _detail(body: bytes) -> str | None:
 
 def _retry_after(response: BoundedResponse) -> str | None:
     value = response.headers.get("Retry-After", "").strip()
-    return value if _RETRY_AFTER.match(value) else None
+    return value if _RETRY_AFTER.fullmatch(value) else None
 
 
 def _log_failure(method: str, path: str, response: BoundedResponse, request_id: str, reason: str) -> None:

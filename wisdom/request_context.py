@@ -8,7 +8,7 @@ import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
 
-_REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:\-]{1,128}$")
+_REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
 
 @dataclass(slots=True)
@@ -25,7 +25,7 @@ _current: ContextVar[RequestContext | None] = ContextVar("wisdom_request_context
 
 def request_id_from_header(value: str | None) -> str:
     """The client's X-Request-ID when it is a sane token, else a fresh one."""
-    if value and _REQUEST_ID_PATTERN.match(value):
+    if value and _REQUEST_ID_PATTERN.fullmatch(value):
         return value
     return uuid.uuid4().hex
 

@@ -44,3 +44,10 @@ def test_a_database_that_cannot_serve_in_time_is_503_with_retry_after(api_client
     assert response.status_code == 503
     assert response["Retry-After"] == "5"
     assert response.json() == {"detail": "The service is busy; try again shortly."}
+
+
+def test_a_request_id_ending_in_a_newline_is_replaced_not_echoed():
+    from wisdom.request_context import request_id_from_header
+
+    assert request_id_from_header("abc\n") != "abc\n"
+    assert request_id_from_header("abc") == "abc"
