@@ -3,6 +3,7 @@ import uuid
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
 from django.db import models
+from django.db.models import F
 from django.db.models.functions import Lower
 from django.utils import timezone
 
@@ -31,6 +32,8 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # In every token (accounts.services.tokens_for); a token naming an older version is refused.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -46,6 +49,26 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def __str__(self) -> str:
         return self.email
+
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_disabled = True
+
+    def save(self, *args, **kwargs):
+        """A new password (set_password: admin, changepassword, services) or a deactivation ends every
+        earlier session: the token version goes up in the same UPDATE. A hash upgrade at login is no change:
+        Django's check_password clears `_password` before saving it."""
+        ends_sessions = not self._state.adding and (
+            self._password is not None or getattr(self, "_password_disabled", False) or not self.is_active
+        )
+        if ends_sessions:
+            self.token_version = F("token_version") + 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "token_version"}
+        super().save(*args, **kwargs)
+        if ends_sessions:
+            self._password_disabled = False
+            self.refresh_from_db(fields=["token_version"])
 
     def validate_unique(self, exclude=None):
         super().validate_unique(exclude)

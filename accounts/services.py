@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.contrib.auth import authenticate
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from rest_framework_simplejwt.exceptions import TokenError
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
@@ -13,6 +14,8 @@ from wisdom.errors import ApiError
 
 INVALID_CREDENTIALS = "Invalid email or password."
 INVALID_REFRESH = "Refresh token is invalid or expired."
+# The claim carrying User.token_version; a token whose version is not the account's current one is refused.
+TOKEN_VERSION_CLAIM = "ver"
 
 
 class InvalidCredentials(ApiError):
@@ -26,7 +29,8 @@ class InvalidCredentials(ApiError):
 def tokens_for(*, user: User) -> dict:
     """The one token response, used by login, refresh and invite redemption."""
     refresh = RefreshToken.for_user(user)
-    access = refresh.access_token
+    refresh[TOKEN_VERSION_CLAIM] = user.token_version
+    access = refresh.access_token  # copies the claim
     return {
         "access_token": str(access),
         "refresh_token": str(refresh),
@@ -52,7 +56,7 @@ def tokens_refresh(*, refresh_token: str) -> dict:
 
     user_id = refresh.payload.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
-    if user is None:
+    if user is None or not token_version_is_current(token=refresh, user=user):
         raise InvalidCredentials(INVALID_REFRESH)
 
     try:
@@ -66,6 +70,17 @@ def tokens_refresh(*, refresh_token: str) -> dict:
     except IntegrityError:
         raise InvalidCredentials(INVALID_REFRESH) from None
     return tokens_for(user=user)
+
+
+def token_version_is_current(*, token, user: User) -> bool:
+    """False for a token minted before the account's last password change or end of sessions."""
+    return token.get(TOKEN_VERSION_CLAIM) == user.token_version
+
+
+def user_sessions_end(*, user: User) -> None:
+    """Every token issued so far stops working at once (a later logout-all route calls this)."""
+    User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["token_version"])
 
 
 def user_create(
