@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
 from rest_framework_simplejwt.exceptions import TokenError
@@ -9,7 +10,9 @@ from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, Ou
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
+from accounts.emails import EMAIL_TAKEN, validate_email_key_length
 from accounts.models import Plan, User
+from accounts.selectors import user_email_taken
 from wisdom.errors import ApiError
 
 INVALID_CREDENTIALS = "Invalid email or password."
@@ -24,6 +27,14 @@ class InvalidCredentials(ApiError):
 
     status_code = 401
     default_code = "invalid_credentials"
+
+
+class EmailTaken(ApiError):
+    """409: the email is another spelling of an existing account's (accounts.emails.email_key)."""
+
+    status_code = 409
+    default_detail = EMAIL_TAKEN
+    default_code = "email_taken"
 
 
 def tokens_for(*, user: User) -> dict:
@@ -93,7 +104,14 @@ def user_create(
     plan: str = Plan.FREE,
     is_staff: bool = False,
 ) -> User:
-    """A new account in one INSERT. `password_hash` lets a caller hash (slowly) before its transaction."""
+    """A new account in one INSERT. `password_hash` lets a caller hash (slowly) before its transaction.
+
+    Raises EmailTaken (409) when the email's key is taken, also by a rival INSERT after the caller checked.
+    """
+    try:
+        validate_email_key_length(email)
+    except DjangoValidationError as exc:
+        raise DjangoValidationError({"email": exc.messages}) from None
     user = User(
         email=User.objects.normalize_email(email),
         first_name=first_name,
@@ -105,5 +123,11 @@ def user_create(
         user.password = password_hash
     else:
         user.set_password(password)  # None gives an unusable password
-    user.save()
+    try:
+        with transaction.atomic():  # a savepoint: the caller's transaction stays usable after a clash
+            user.save(force_insert=True)
+    except IntegrityError:
+        if user_email_taken(email=email):
+            raise EmailTaken() from None
+        raise
     return user
