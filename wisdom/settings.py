@@ -159,7 +159,19 @@ SIMPLE_JWT = {
     "CHECK_USER_IS_ACTIVE": True,
 }
 
+# Failed logins (the API's and the admin's, counted together in the cache) allowed in each window: per
+# client address and email, so nobody can lock an account's owner out from elsewhere; and per client address.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=50)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+if min(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS, LOGIN_FAILURE_WINDOW_SECONDS) <= 0:
+    raise ImproperlyConfigured(
+        "Settings LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS and LOGIN_FAILURE_WINDOW_SECONDS "
+        "must be positive"
+    )
+
 # --- REST framework and OpenAPI -----------------------------------------------------------
+# Every login attempt per client address, failed or not: each costs a deliberately slow password hash.
 THROTTLE_RATE_LOGIN = env.str("THROTTLE_RATE_LOGIN", default="10/min")
 THROTTLE_RATE_INVITES = env.str("THROTTLE_RATE_INVITES", default="30/min")
 
@@ -177,7 +189,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "wisdom.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": THROTTLE_RATE_LOGIN,
-        "login_email": THROTTLE_RATE_LOGIN,
         "invites_ip": THROTTLE_RATE_INVITES,
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
