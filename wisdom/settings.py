@@ -27,7 +27,7 @@ BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 FRONTEND_BASE_URL = env.str("FRONTEND_BASE_URL", default="").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_apps.AdminConfig",  # django.contrib.admin with failed-login limits on its login form
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
