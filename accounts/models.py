@@ -62,12 +62,17 @@ class User(AbstractBaseUser, PermissionsMixin):
         ends_sessions = not self._state.adding and (
             self._password is not None or getattr(self, "_password_disabled", False) or not self.is_active
         )
+        version = self.token_version
         if ends_sessions:
             self.token_version = F("token_version") + 1
             kwargs = _with_updated(kwargs, "token_version")
         if kwargs.get("update_fields") is not None and "email" in kwargs["update_fields"]:
             kwargs = _with_updated(kwargs, "email_key")
-        super().save(*args, **kwargs)
+        try:
+            super().save(*args, **kwargs)
+        except BaseException:
+            self.token_version = version  # not the unsaved expression
+            raise
         if ends_sessions:
             self._password_disabled = False
             self.refresh_from_db(fields=["token_version"])

@@ -122,7 +122,7 @@ CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="wisdom")
 
 # --- Authentication and passwords ---------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
-# auth.W004 asks for unique=True on the email; it is unique in any case via Lower(email) instead.
+# auth.W004 asks for unique=True on the email; it is unique in any spelling via User.email_key instead.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
