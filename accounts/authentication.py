@@ -1,4 +1,5 @@
-"""Service-to-service authentication: X-Service-Key, optionally with X-On-Behalf-Of."""
+"""Bearer tokens checked against the account's token version; service-to-service X-Service-Key,
+optionally with X-On-Behalf-Of."""
 
 import hmac
 import uuid
@@ -6,12 +7,25 @@ import uuid
 from django.conf import settings
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
+from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.principals import SERVICE, ServiceCredentials
 from accounts.selectors import user_get_active
+from accounts.services import token_version_is_current
 from wisdom import request_context
 
 INVALID_SERVICE_KEY = "Invalid service key"
+SESSION_ENDED = "This session has ended; log in again."
+
+
+class VersionedJWTAuthentication(JWTAuthentication):
+    """simplejwt's bearer authentication, refusing tokens older than the account's last password change."""
+
+    def get_user(self, validated_token):
+        user = super().get_user(validated_token)  # the row it loads anyway; also refuses inactive users
+        if not token_version_is_current(token=validated_token, user=user):
+            raise exceptions.AuthenticationFailed(SESSION_ENDED, code="session_ended")
+        return user
 
 
 def service_key_is_valid(presented: str) -> bool:

@@ -2,18 +2,17 @@ import uuid
 
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import PermissionsMixin
+from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models import F
 from django.utils import timezone
 
+from accounts.emails import EMAIL_KEY_MAX_LENGTH, EMAIL_TAKEN, email_key, validate_email_key_length
 from accounts.managers import UserManager
 
 
 class CaseInsensitiveEmailField(models.EmailField):
-    """An email field with an `__lower` lookup, so queries use the Lower(email) unique index."""
-
-
-CaseInsensitiveEmailField.register_lookup(Lower)
+    """Named by migration 0001 only; emails compare by User.email_key."""
 
 
 class Plan(models.TextChoices):
@@ -24,13 +23,17 @@ class Plan(models.TextChoices):
 
 class User(AbstractBaseUser, PermissionsMixin):
     id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
-    email = CaseInsensitiveEmailField("email address", max_length=254)
+    email = models.EmailField("email address", max_length=254, validators=[validate_email_key_length])
+    # accounts.emails.email_key(email), set on every save: the one form compared and kept unique.
+    email_key = models.CharField(max_length=EMAIL_KEY_MAX_LENGTH, editable=False)
     first_name = models.CharField(max_length=150, blank=True)
     last_name = models.CharField(max_length=150, blank=True)
     plan = models.CharField(max_length=16, choices=Plan.choices, default=Plan.FREE)
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    # In every token (accounts.services.tokens_for); a token naming an older version is refused.
+    token_version = models.PositiveIntegerField(default=0, editable=False)
 
     objects = UserManager()
 
@@ -41,24 +44,59 @@ class User(AbstractBaseUser, PermissionsMixin):
     class Meta:
         ordering = ["email"]
         constraints = [
-            models.UniqueConstraint(Lower("email"), name="accounts_user_email_ci_unique"),
+            models.UniqueConstraint(fields=["email_key"], name="accounts_user_email_key_unique"),
         ]
 
     def __str__(self) -> str:
         return self.email
 
+    def set_unusable_password(self):
+        super().set_unusable_password()
+        self._password_disabled = True
+
+    def save(self, *args, **kwargs):
+        """A new password (set_password: admin, changepassword, services) or a deactivation ends every
+        earlier session: the token version goes up in the same UPDATE. A hash upgrade at login is no change:
+        Django's check_password clears `_password` before saving it."""
+        self.email_key = email_key(self.email)
+        ends_sessions = not self._state.adding and (
+            self._password is not None or getattr(self, "_password_disabled", False) or not self.is_active
+        )
+        version = self.token_version
+        if ends_sessions:
+            self.token_version = F("token_version") + 1
+            kwargs = _with_updated(kwargs, "token_version")
+        if kwargs.get("update_fields") is not None and "email" in kwargs["update_fields"]:
+            kwargs = _with_updated(kwargs, "email_key")
+        try:
+            super().save(*args, **kwargs)
+        except BaseException:
+            self.token_version = version  # not the unsaved expression
+            raise
+        if ends_sessions:
+            self._password_disabled = False
+            self.refresh_from_db(fields=["token_version"])
+
     def validate_unique(self, exclude=None):
         super().validate_unique(exclude)
-        # The admin form shows "already exists" instead of failing on the database constraint.
-        if not exclude or "email" not in exclude:
-            clash = User.objects.filter(email__lower=self.email.lower()).exclude(pk=self.pk)
-            if self.email and clash.exists():
-                from django.core.exceptions import ValidationError
+        # Forms (admin) show "already exists" on the email a person typed, not a database error.
+        if self.email and (not exclude or "email" not in exclude):
+            if User.objects.filter(email_key=email_key(self.email)).exclude(pk=self.pk).exists():
+                raise ValidationError({"email": EMAIL_TAKEN})
 
-                raise ValidationError({"email": "A user with this email already exists."})
+    def validate_constraints(self, exclude=None):
+        # The email_key constraint is validate_unique's, reported under "email" (email_key is in no form).
+        super().validate_constraints(exclude={*(exclude or ()), "email_key"})
 
     def get_full_name(self) -> str:
         return f"{self.first_name} {self.last_name}".strip()
 
     def get_short_name(self) -> str:
         return self.first_name
+
+
+def _with_updated(kwargs: dict, field: str) -> dict:
+    """save() kwargs with `field` added to update_fields, when only some fields are saved."""
+    if kwargs.get("update_fields") is None:
+        return kwargs
+    return {**kwargs, "update_fields": {*kwargs["update_fields"], field}}

@@ -1,6 +1,11 @@
-"""OpenAPI description of the service-key authentication (loaded from AccountsConfig.ready)."""
+"""OpenAPI description of the authentications (loaded from AccountsConfig.ready)."""
 
+from drf_spectacular.contrib.rest_framework_simplejwt import SimpleJWTScheme
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
+
+
+class VersionedJWTScheme(SimpleJWTScheme):
+    target_class = "accounts.authentication.VersionedJWTAuthentication"
 
 
 class ServiceKeyScheme(OpenApiAuthenticationExtension):

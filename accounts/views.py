@@ -6,7 +6,7 @@ from rest_framework.views import APIView
 
 from accounts import services
 from accounts.serializers import LoginSerializer, MeSerializer, RefreshSerializer, TokenPairSerializer
-from accounts.throttles import LoginEmailThrottle, LoginIpThrottle
+from accounts.throttles import LoginIpThrottle, client_address
 from wisdom import openapi
 
 TOKEN_EXAMPLE = OpenApiExample(
@@ -19,7 +19,7 @@ TOKEN_EXAMPLE = OpenApiExample(
 class LoginView(APIView):
     authentication_classes: list = []
     permission_classes = [AllowAny]
-    throttle_classes = [LoginIpThrottle, LoginEmailThrottle]
+    throttle_classes = [LoginIpThrottle]
 
     @extend_schema(
         tags=["auth"],
@@ -30,7 +30,10 @@ class LoginView(APIView):
             400: openapi.BAD_REQUEST,
             401: openapi.error("Wrong email or password, or an inactive account.", services.INVALID_CREDENTIALS),
             413: openapi.PAYLOAD_TOO_LARGE,
-            429: openapi.THROTTLED,
+            429: openapi.error(
+                "Too many failed logins from this address, or too many attempts; see Retry-After.",
+                "Request was throttled. Expected available in 60 seconds.",
+            ),
         },
         examples=[TOKEN_EXAMPLE],
         auth=[],
@@ -38,7 +41,9 @@ class LoginView(APIView):
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        tokens = services.user_login(request=request._request, **serializer.validated_data)
+        tokens = services.user_login(
+            request=request._request, address=client_address(request), **serializer.validated_data
+        )
         return Response(tokens, status=status.HTTP_200_OK)
 
 

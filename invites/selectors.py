@@ -4,6 +4,7 @@ import re
 import uuid
 
 from accounts.models import User
+from accounts.selectors import user_get_by_email
 from invites.models import Invite, InviteQuerySet, InviteStatus
 
 # The shape of every token we issue (URL-safe base64, 43 characters); anything else is not looked up.
@@ -35,5 +36,5 @@ def invite_list(
 
 
 def inviter_get_by_email(*, email: str) -> User | None:
-    """Any user, matched in any case; staff name themselves as the inviter in `create_invite`."""
-    return User.objects.filter(email__lower=email.strip().lower()).first()
+    """Any user, matched in any spelling of the email; staff name themselves as the inviter in `create_invite`."""
+    return user_get_by_email(email=email)

@@ -3,6 +3,7 @@
 import pytest
 import requests
 
+from accounts.models import User
 from tests.helpers.bodies import bad_request
 from tests.helpers.constants import PASSWORD
 
@@ -32,6 +33,23 @@ def test_login_refresh_and_me_work_on_a_running_server(wisdom_live, live_user):
     assert refreshed.status_code == 200
     reused = requests.post(f"{wisdom_live.url}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
     assert reused.status_code == 401
+
+
+def test_a_password_change_ends_sessions_at_once_on_a_running_server(wisdom_live, live_user):
+    tokens = _login(wisdom_live.url, live_user.email, PASSWORD).json()
+    bearer = {"Authorization": f"Bearer {tokens['access_token']}"}
+    # two workers: each has already read the token once, so nothing cached per process could hide the change
+    for _ in range(4):
+        assert requests.get(f"{wisdom_live.url}/auth/me", headers=bearer, timeout=10).status_code == 200
+
+    user = User.objects.get(pk=live_user.pk)  # what `manage.py changepassword` does
+    user.set_password("a-new-long-unusual-passphrase")
+    user.save()
+
+    for _ in range(4):
+        assert requests.get(f"{wisdom_live.url}/auth/me", headers=bearer, timeout=10).status_code == 401
+    refreshed = requests.post(f"{wisdom_live.url}/auth/refresh", json={"refresh_token": tokens["refresh_token"]})
+    assert refreshed.status_code == 401
 
 
 def test_failed_logins_are_401_alike_on_a_running_server(wisdom_live, live_user):

@@ -32,7 +32,7 @@ BASE_URL = env.str("BASE_URL", default="http://127.0.0.1:8000").rstrip("/")
 FRONTEND_BASE_URL = env.str("FRONTEND_BASE_URL", default="").rstrip("/")
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "accounts.admin_apps.AdminConfig",  # django.contrib.admin with failed-login limits on its login form
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -144,7 +144,7 @@ if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
 
 # --- Authentication and passwords ---------------------------------------------------------
 AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
-# auth.W004 asks for unique=True on the email; it is unique in any case via Lower(email) instead.
+# auth.W004 asks for unique=True on the email; it is unique in any spelling via User.email_key instead.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
@@ -183,14 +183,26 @@ SIMPLE_JWT = {
     "CHECK_USER_IS_ACTIVE": True,
 }
 
+# Failed logins (the API's and the admin's, counted together in the cache) allowed in each window: per
+# client address and email, so nobody can lock an account's owner out from elsewhere; and per client address.
+LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=50)
+LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
+if min(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS, LOGIN_FAILURE_WINDOW_SECONDS) <= 0:
+    raise ImproperlyConfigured(
+        "Settings LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS and LOGIN_FAILURE_WINDOW_SECONDS "
+        "must be positive"
+    )
+
 # --- REST framework and OpenAPI -----------------------------------------------------------
+# Every login attempt per client address, failed or not: each costs a deliberately slow password hash.
 THROTTLE_RATE_LOGIN = env.str("THROTTLE_RATE_LOGIN", default="10/min")
 THROTTLE_RATE_INVITES = env.str("THROTTLE_RATE_INVITES", default="30/min")
 
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ServiceKeyAuthentication",
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        "accounts.authentication.VersionedJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsPerson"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
@@ -201,7 +213,6 @@ REST_FRAMEWORK = {
     "EXCEPTION_HANDLER": "wisdom.exceptions.exception_handler",
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": THROTTLE_RATE_LOGIN,
-        "login_email": THROTTLE_RATE_LOGIN,
         "invites_ip": THROTTLE_RATE_INVITES,
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),

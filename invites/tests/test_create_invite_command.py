@@ -107,3 +107,12 @@ def test_as_a_real_process_bad_input_is_one_line_with_no_traceback_and_nothing_c
 
     assert good.returncode == 0, good.stderr
     assert json.loads(good.stdout)["id"] == str(Invite.objects.get().id)
+
+
+@pytest.mark.django_db
+def test_the_inviter_is_found_under_any_spelling_of_their_email():
+    staff = UserFactory(email="admin@example.com", is_staff=True)
+
+    run("--inviter", "ADMİN@example.com")
+
+    assert Invite.objects.get().inviter == staff

@@ -61,7 +61,7 @@ def test_the_bodys_email_wins_over_the_invites(api_client, invite):
     response = redeem(api_client, invite, email="Someone.Else@Example.com")
 
     assert response.status_code == 201
-    assert User.objects.filter(email__lower="someone.else@example.com").exists()
+    assert User.objects.filter(email="Someone.Else@example.com").exists()
     assert not User.objects.filter(email="newcomer@example.com").exists()
 
 

@@ -26,6 +26,8 @@ BASE_ENV = {
     "INTUNO_AGENTS_BASE_URL": "http://127.0.0.1:9",
     "THROTTLE_RATE_LOGIN": "1000/min",
     "THROTTLE_RATE_INVITES": "1000/min",
+    "LOGIN_FAILURE_LIMIT": "1000000",
+    "LOGIN_FAILURE_LIMIT_PER_ADDRESS": "1000000",
     "CACHE_URL": "locmemcache://live",
 }
 
