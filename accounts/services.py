@@ -5,7 +5,6 @@ import time
 
 from django.conf import settings
 from django.contrib.auth import authenticate
-from django.core.cache import cache
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F
@@ -19,6 +18,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 from accounts.emails import EMAIL_TAKEN, email_key, validate_email_key_length
 from accounts.models import Plan, User
 from accounts.selectors import user_email_taken
+from wisdom.cache import cache_add, cache_get_many, cache_incr
 from wisdom.errors import ApiError
 
 INVALID_CREDENTIALS = "Invalid email or password."
@@ -81,7 +81,7 @@ def login_failures_check(*, address: str, email: str) -> None:
     window, left = _login_failure_window()
     counters = _login_failure_counters(address=address, email=email)
     keys = [_login_failure_key(scope, ident, w) for scope, ident, _ in counters for w in (window, window - 1)]
-    counts = cache.get_many(keys)
+    counts = cache_get_many(keys)  # the cache down: nothing counted, login fails open (logged)
     wait = 0
     for scope, ident, limit in counters:
         current = counts.get(_login_failure_key(scope, ident, window), 0)
@@ -99,11 +99,9 @@ def login_failure_record(*, address: str, email: str) -> None:
     expires_in = left + settings.LOGIN_FAILURE_WINDOW_SECONDS  # still read as the previous window
     for scope, ident, _ in _login_failure_counters(address=address, email=email):
         key = _login_failure_key(scope, ident, window)
-        cache.add(key, 0, timeout=expires_in)
-        try:
-            cache.incr(key)
-        except ValueError:  # evicted between add and incr
-            cache.add(key, 1, timeout=expires_in)
+        cache_add(key, 0, timeout=expires_in)
+        if cache_incr(key) is None:  # evicted between add and incr, or the cache is down
+            cache_add(key, 1, timeout=expires_in)
 
 
 def _login_failure_counters(*, address: str, email: str) -> list[tuple[str, str, int]]:

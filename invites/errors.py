@@ -7,7 +7,6 @@ from wisdom.errors import ApiError
 
 INVITE_NOT_FOUND = "Invite not found."
 EMAIL_REQUIRED = "Email is required to create your account."
-EMAIL_TAKEN = "An account with this email already exists."
 GONE_DETAILS = {
     InviteStatus.EXPIRED: "This invite has expired.",
     InviteStatus.USED_UP: "This invite has been used up.",
@@ -31,9 +30,3 @@ class InviteGone(ApiError):
     @classmethod
     def for_status(cls, invite_status: str) -> "InviteGone":
         return cls(GONE_DETAILS.get(invite_status, cls.default_detail), extra={"status": invite_status})
-
-
-class EmailTaken(ApiError):
-    status_code = status.HTTP_409_CONFLICT
-    default_detail = EMAIL_TAKEN
-    default_code = "email_taken"

@@ -3,8 +3,9 @@
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
+from accounts.emails import EMAIL_TAKEN
 from accounts.serializers import TokenPairSerializer
-from invites.errors import EMAIL_REQUIRED, EMAIL_TAKEN, GONE_DETAILS, INVITE_NOT_FOUND
+from invites.errors import EMAIL_REQUIRED, GONE_DETAILS, INVITE_NOT_FOUND
 from invites.models import InviteStatus
 from invites.serializers import (
     InviteCreateSerializer,

@@ -16,8 +16,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from accounts.services import EmailTaken
 from invites import services
-from invites.errors import EmailTaken, InviteGone, InviteNotFound
+from invites.errors import InviteGone, InviteNotFound
 from invites.models import Invite, InviteStatus
 from invites.serializers import RedeemSerializer
 from invites.throttles import InvitesIpThrottle

@@ -5,15 +5,15 @@ from datetime import datetime, timedelta
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_email_taken
-from accounts.services import user_create
+from accounts.services import EmailTaken, user_create
 from invites import selectors
-from invites.errors import EMAIL_REQUIRED, EmailTaken, InviteGone, InviteNotFound
+from invites.errors import EMAIL_REQUIRED, InviteGone, InviteNotFound
 from invites.models import MAX_EXPIRES_IN, MAX_EXPIRES_IN_DAYS, Invite, InviteRedemption, InviteStatus
 
 EXTEND_BY = timedelta(days=7)
@@ -73,17 +73,12 @@ def invite_redeem(*, token: str, password: str, first_name: str, last_name: str 
     # Hashing is slow on purpose; done outside the transaction, which holds the invite's row lock.
     password_hash = make_password(password)
 
-    try:
-        with transaction.atomic():
-            if not _take_one_use(invite=invite):
-                raise InviteGone.for_status(_current_status(invite=invite))
-            user = user_create(email=email, password_hash=password_hash, first_name=first_name, last_name=last_name)
-            InviteRedemption.objects.create(invite=invite, user=user, email=user.email)
-    except IntegrityError:
-        # The Lower(email) unique constraint: someone signed up with this email meanwhile.
-        if user_email_taken(email=email):
-            raise EmailTaken() from None
-        raise
+    # user_create raises EmailTaken (409) if a rival signed up with this email meanwhile; the use rolls back.
+    with transaction.atomic():
+        if not _take_one_use(invite=invite):
+            raise InviteGone.for_status(_current_status(invite=invite))
+        user = user_create(email=email, password_hash=password_hash, first_name=first_name, last_name=last_name)
+        InviteRedemption.objects.create(invite=invite, user=user, email=user.email)
     return user
 
 

@@ -48,7 +48,6 @@ def timed(method: str, url: str, **kwargs) -> tuple[requests.Response, float]:
 
 # accounts/throttles.py's LoginEmailThrottle still reads the cache directly (a 500); its rewrite builds on
 # wisdom.throttles / wisdom.cache, and then this passes (strict: remove the marker).
-@pytest.mark.xfail(strict=True, reason="LoginEmailThrottle does not build on wisdom.throttles yet (accounts' rewrite)")
 def test_login_answers_401_and_200_quickly_while_the_cache_is_down(cacheless_server, make_live_user):
     user = make_live_user(email="cacheless@example.com")
     url = f"{cacheless_server.url}/auth/login"

@@ -83,6 +83,11 @@ def cache_get(key: str, default: Any = None) -> Any:
     return _guarded(lambda: cache.get(key, default), default)
 
 
+def cache_get_many(keys: list[str]) -> dict[str, Any]:
+    """The values found, by key; {} when the cache is unavailable."""
+    return _guarded(lambda: cache.get_many(keys), {})
+
+
 def cache_set(key: str, value: Any, timeout: float | None) -> bool:
     """Stores `value` for `timeout` seconds (None: no expiry); False when the cache is unavailable."""
 

@@ -2,7 +2,6 @@
 
 import ast
 
-import pytest
 from django.conf import settings
 from django.urls import URLResolver, get_resolver
 
@@ -11,8 +10,6 @@ from wisdom.throttles import FailOpenRateThrottle
 
 # accounts/throttles.py's LoginEmailThrottle still subclasses DRF's SimpleRateThrottle: its rewrite (counting
 # failed logins) builds on wisdom.throttles / wisdom.cache, and then this passes (strict: remove the marker).
-LOGIN_EMAIL_THROTTLE_PENDING = "LoginEmailThrottle does not build on wisdom.throttles yet (accounts' rewrite)"
-
 APPS = ("accounts", "personal", "invites")
 
 
@@ -69,7 +66,6 @@ def _routed_views(patterns) -> set[type]:
     return views
 
 
-@pytest.mark.xfail(strict=True, reason=LOGIN_EMAIL_THROTTLE_PENDING)
 def test_every_throttle_fails_open_through_the_one_base():
     throttles = {
         throttle
