@@ -97,9 +97,11 @@ def reservation_confirm(*, reservation: EntityReservation, existing: int) -> Non
             return
         others = EntityReservation.objects.filter(user=user, expires_at__gt=Now()).exclude(pk=reservation.pk)
         counted = others.filter(Q(finished_at__isnull=True) | Q(finished_at__gte=reservation.created_at)).count()
-        if existing + counted >= cap:
-            reservation.delete()
-            raise EntityQuotaExceeded(plan=locked.plan, limit=cap)
+        refused = existing + counted >= cap
+        if refused:
+            reservation.delete()  # committed with the check, so the next check in line no longer counts it
+    if refused:
+        raise EntityQuotaExceeded(plan=locked.plan, limit=cap)
 
 
 def reservation_end(*, reservation: EntityReservation, created: bool) -> None:

@@ -128,6 +128,7 @@ def test_a_reservation_left_by_a_dead_worker_expires_and_frees_its_place(api_cli
 
 def test_a_create_finished_after_my_count_began_still_counts(user, agents_double):
     mine = services.reservation_take(user=user)
+    mine_id = mine.pk  # delete() clears the instance's pk
     EntityReservation.objects.create(  # another create that landed upstream after my count started
         user=user, finished_at=timezone.now() + timedelta(seconds=1), expires_at=timezone.now() + timedelta(seconds=60)
     )
@@ -135,7 +136,7 @@ def test_a_create_finished_after_my_count_began_still_counts(user, agents_double
     with pytest.raises(EntityQuotaExceeded):
         services.reservation_confirm(reservation=mine, existing=0)
 
-    assert not EntityReservation.objects.filter(pk=mine.pk).exists()
+    assert not EntityReservation.objects.filter(pk=mine_id).exists()  # its refusal is committed, not rolled back
 
 
 def test_a_refused_or_failed_create_frees_its_place(api_client, user, agents_double):
