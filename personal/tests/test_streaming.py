@@ -10,7 +10,7 @@ import time
 import pytest
 
 from personal.stream import OPENED
-from personal.tests.sse import names, parse_events
+from personal.tests.sse import hang_up, names, parse_events
 from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
@@ -37,10 +37,7 @@ def _stream(api_client, user, content="hello there", url=URL, headers=None):
 
 
 def _body(response) -> bytes:
-    try:
-        return b"".join(response.streaming_content)
-    finally:
-        response.close()
+    return b"".join(response.streaming_content)  # the test client closes the response at the end
 
 
 def _wait_for(predicate, seconds=10.0):
@@ -103,7 +100,7 @@ def test_each_delta_reaches_the_client_before_upstream_sends_the_next(api_client
         assert parse_events(next(chunks)) == [("delta", {"text": "three"})]
         assert names(parse_events(next(chunks))) == ["done"]
     finally:
-        response.close()
+        hang_up(response)
 
 
 def test_upstreams_unknown_events_ids_and_comments_are_dropped(api_client, user, ada, agents_double):
@@ -244,7 +241,7 @@ def test_a_client_that_goes_away_closes_the_upstream_connection(api_client, user
     assert next(chunks) == OPENED
     assert names(parse_events(next(chunks))) == ["delta"]
 
-    response.close()  # what the server does when its write to a gone client fails
+    hang_up(response)
 
     assert _wait_for(lambda: agents_double.streams()[0]["outcome"]) == "client_gone"
     assert agents_double.streams()[0]["deltas_sent"] == 1
