@@ -270,8 +270,8 @@ class Handler(BaseHTTPRequestHandler):
                         self._chunk(b'event: usage\ndata: {"tokens": 3}\n\nid: 7\n: thinking\n\n')
                 if index == 0:
                     record["first_delta_ns"] = time.monotonic_ns()  # CLOCK_MONOTONIC: comparable across processes
+                record["deltas_sent"] += 1  # before the write: a client that has the delta finds it counted
                 self._event("delta", {"text": piece})
-                record["deltas_sent"] += 1
                 if index == 0 and switches.stream_fault:
                     outcome = self._stream_fault(switches, generation)
                     return

@@ -149,7 +149,7 @@ def message_send(*, user: User, name: str, content: str) -> SentMessage:
     allowance = limits.message_take(user=user)
     try:
         reply = agents_client().message_send(user_id=user.pk, name=name, content=content)
-    except AgentsError as e:
+    except Exception as e:
         _refused(e, allowance)
         raise
     return SentMessage(reply=reply, headers=allowance.headers())
@@ -162,7 +162,7 @@ def message_stream(*, user: User, name: str, content: str) -> StreamedMessage:
     gives_up_at = time.monotonic() + settings.PERSONAL_STREAM_MAX_SECONDS
     try:
         opened = agents_client().message_stream(user_id=user.pk, name=name, content=content, gives_up_at=gives_up_at)
-    except AgentsError as e:
+    except Exception as e:
         _refused(e, allowance)
         raise
 
@@ -180,9 +180,11 @@ def message_stream(*, user: User, name: str, content: str) -> StreamedMessage:
     return StreamedMessage(events=events, headers=allowance.headers())
 
 
-def _refused(error: AgentsError, allowance: limits.MessageAllowance) -> None:
+def _refused(error: Exception, allowance: limits.MessageAllowance) -> None:
     """Upstream refused or failed: the place is given back, and the error answer still says what is left."""
-    error.headers.update(limits.message_give_back(allowance=allowance).headers())
+    left = limits.message_give_back(allowance=allowance)
+    if isinstance(error, AgentsError):
+        error.headers.update(left.headers())
 
 
 def message_list(*, user: User, name: str, limit: int, before: str | None = None) -> list[dict]:
