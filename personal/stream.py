@@ -63,17 +63,22 @@ class EventParser:
         self._name = ""
         self._data: list[str] = []
         self._size = 0
+        self._after_cr = False  # the last chunk ended in CR: a LF starting the next one is its CRLF's second half
 
     def feed(self, chunk: bytes) -> list[Event]:
+        if self._after_cr and chunk.startswith(b"\n"):
+            chunk = chunk[1:]
+        self._after_cr = False
         self._buffer += chunk
         events: list[Event] = []
         start = 0
         while True:
             end = self._LINE_END.search(self._buffer, start)
-            if end is None or (end.group() == b"\r" and end.end() == len(self._buffer)):
-                break  # no whole line yet (a CR at the end may be the first half of a CRLF)
+            if end is None:
+                break  # no whole line yet
             line = self._buffer[start : end.start()].decode("utf-8", errors="replace")
             start = end.end()
+            self._after_cr = end.group() == b"\r" and start == len(self._buffer)
             event = self._line(line)
             if event is not None:
                 events.append(event)
