@@ -4,7 +4,8 @@ Counts live in the shared cache (Redis in production) in small time buckets: a w
 buckets. A message takes its place before upstream is asked (an atomic INCR of the current bucket: its
 result orders simultaneous messages, so two racing messages can never both take the last place) and gives
 it back when upstream refuses it or fails (`message_give_back`). A message counts for one window plus at most
-one bucket (1 s of 60, 15 min of a day): a limit is never exceeded within any rolling window.
+one bucket (5 s for the minute, 30 min for the day): a limit is never exceeded within any rolling window, and
+Retry-After is at most one bucket longer than the exact wait. (Finer buckets cost more keys read per message.)
 
 Every answer carries the IETF RateLimit-Policy and RateLimit fields (draft-ietf-httpapi-ratelimit-headers):
     RateLimit-Policy: "minute";q=10;w=60, "day";q=200;w=86400
@@ -14,7 +15,6 @@ A cache that is down fails open: the limit is skipped (logged) and the chat goes
 
 import math
 import time
-import uuid
 from dataclasses import dataclass, replace
 
 from django.conf import settings
@@ -35,12 +35,12 @@ class Window:
     def buckets(self) -> int:
         return self.seconds // self.bucket_seconds
 
-    def key(self, user_id: uuid.UUID, bucket: int) -> str:
+    def key(self, user_id: str, bucket: int) -> str:
         return f"personal:messages:{user_id}:{self.name}:{bucket}"
 
 
-MINUTE = Window("minute", 60, 1)
-DAY = Window("day", 86_400, 900)
+MINUTE = Window("minute", 60, 5)
+DAY = Window("day", 86_400, 1800)
 
 
 @dataclass(frozen=True, slots=True)
@@ -96,7 +96,7 @@ def message_take(*, user: User) -> MessageAllowance:
     refusal: tuple[MessageAllowance, WindowUse, int] | None = None
     allowance = MessageAllowance()
     with shared_cache_fail_open("message limits"):
-        allowance, refusal = _take(user.pk, limits, now=time.time())
+        allowance, refusal = _take(str(user.pk), limits, now=time.time())
     if refusal is not None:
         counted, over, retry_after = refusal
         raise MessageQuotaExceeded(
@@ -119,7 +119,7 @@ def message_give_back(*, allowance: MessageAllowance) -> MessageAllowance:
 
 
 def _take(
-    user_id: uuid.UUID, limits: dict[Window, int], *, now: float
+    user_id: str, limits: dict[Window, int], *, now: float
 ) -> tuple[MessageAllowance, tuple[MessageAllowance, WindowUse, int] | None]:
     current = {window: int(now // window.bucket_seconds) for window in limits}
     tickets = {}
@@ -127,20 +127,19 @@ def _take(
         for window, bucket in current.items():
             tickets[window] = _increment(window.key(user_id, bucket), ttl=window.seconds + 2 * window.bucket_seconds)
         # Read after counting this one: of two racing messages, the later reads the earlier's place.
-        spans = {window: range(bucket - window.buckets, bucket + 2) for window, bucket in current.items()}
-        others = cache.get_many(
-            [window.key(user_id, b) for window, span in spans.items() for b in span if b != current[window]]
-        )
+        keys = {
+            window: {b: window.key(user_id, b) for b in range(bucket - window.buckets, bucket + 2) if b != bucket}
+            for window, bucket in current.items()
+        }
+        others = cache.get_many([key for per_window in keys.values() for key in per_window.values()])
     except BaseException:
-        for window, _ in tickets.items():
+        for window in tickets:
             _decrement(window.key(user_id, current[window]))
         raise
     uses, over = [], []
     for window, limit in limits.items():
-        per_bucket = {
-            b: tickets[window] if b == current[window] else int(others.get(window.key(user_id, b)) or 0)
-            for b in spans[window]
-        }
+        per_bucket = {b: int(others.get(key) or 0) for b, key in keys[window].items()}
+        per_bucket[current[window]] = tickets[window]
         used = sum(per_bucket.values())
         use = WindowUse(
             window=window,
@@ -174,13 +173,13 @@ def _seconds_until_freed(window: Window, per_bucket: dict[int, int], places: int
 
 def _increment(key: str, *, ttl: int) -> int:
     """The bucket's count after adding this message (atomic in Redis: INCR); the bucket expires after its window."""
-    for _ in range(2):
-        cache.add(key, 0, timeout=ttl)  # a new bucket starts at 0 with its expiry; an existing one is left alone
-        try:
-            return cache.incr(key)
-        except ValueError:
-            continue  # the bucket expired between the two calls: start it again
-    raise ValueError(f"cache key {key} vanished twice")
+    try:
+        return cache.incr(key)
+    except ValueError:
+        pass  # the bucket's first message (or it just expired)
+    if cache.add(key, 1, timeout=ttl):  # atomic (SET NX): of two first messages, one starts the bucket
+        return 1
+    return cache.incr(key)  # the other counts in it
 
 
 def _decrement(key: str) -> None:

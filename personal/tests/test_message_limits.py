@@ -65,7 +65,7 @@ def test_the_fourth_message_in_a_minute_is_429_with_code_plan_limit_window_and_r
         "limit": 3,
         "window": "minute",
     }
-    assert 1 <= int(refused["Retry-After"]) <= 61
+    assert 1 <= int(refused["Retry-After"]) <= 65  # a minute, plus at most one 5 s bucket
     assert refused["RateLimit-Policy"] == '"minute";q=3;w=60, "day";q=200;w=86400'
     assert re.fullmatch(r'"minute";r=0;t=\d+, "day";r=197;t=\d+', refused["RateLimit"])
     assert _chats(agents_double) == 3  # the refused one never reached upstream
@@ -77,7 +77,7 @@ def test_every_answer_says_what_is_left(api_client, user, agents_double, small_l
     first, second = _send(api_client, user), _send(api_client, user)
 
     assert first["RateLimit-Policy"] == '"minute";q=3;w=60, "day";q=200;w=86400'
-    assert re.fullmatch(r'"minute";r=2;t=(60|61), "day";r=199;t=\d+', first["RateLimit"])
+    assert re.fullmatch(r'"minute";r=2;t=6[0-5], "day";r=199;t=\d+', first["RateLimit"])
     assert re.fullmatch(r'"minute";r=1;t=\d+, "day";r=198;t=\d+', second["RateLimit"])
 
 
@@ -142,7 +142,7 @@ def test_the_day_window_refuses_with_its_own_name_and_a_retry_after_within_a_day
 
     assert statuses == [201, 201, 429]
     assert refused.json()["window"] == "day" and refused.json()["limit"] == 2
-    assert 86_400 - 900 <= int(refused["Retry-After"]) <= 86_400 + 900
+    assert 86_400 - 1800 <= int(refused["Retry-After"]) <= 86_400 + 1800
     assert refused["RateLimit-Policy"] == '"day";q=2;w=86400'
 
 
@@ -213,4 +213,4 @@ def test_a_message_leaves_the_minute_window_after_a_minute(user, small_limits, m
     clock[0] += retry_after
 
     assert limits.message_take(user=user).headers()["RateLimit"].startswith('"minute";r=2;')  # all three left
-    assert 60 <= retry_after <= 61
+    assert 60 <= retry_after <= 65
