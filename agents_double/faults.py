@@ -5,6 +5,9 @@ import threading
 from dataclasses import asdict, dataclass, field
 
 FAULTS = ("down", "hang", "reset_mid_body", "non_json", "unauthorized", "canned", "trickle", "gzip_bomb", "oversized")
+# What a streamed chat does after its first delta, instead of finishing normally.
+STREAM_FAULTS = ("error_event", "cut", "silence", "malformed", "oversized_event", "no_done")
+STREAM_MODES = ("sse", "json")
 
 
 @dataclass
@@ -23,6 +26,16 @@ class Switches:
     bomb_inflated_bytes: int = 512 * 1024 * 1024  # fault "gzip_bomb": zeros that gzip to about 1/1000 of this
     # merged into every successful answer's objects: an upstream that adds fields wisdom does not document
     extra_fields: dict = field(default_factory=dict)
+    # --- a chat asked for with Accept: text/event-stream ---
+    stream_mode: str = "sse"  # "json": answer 201 JSON anyway, as an upstream that does not stream
+    stream_deltas: int = 0  # the reply in this many pieces; 0: one piece per word
+    stream_first_delta_ms: int = 0  # before the first delta
+    stream_delta_ms: int = 0  # between two deltas
+    stream_step: bool = False  # each delta after the first waits for a change of the switches (tests pace it)
+    stream_keepalive_ms: int = 0  # while waiting, a comment line this often; 0: none
+    stream_extra_events: bool = False  # an unknown event, an id line and a comment between deltas
+    stream_fault: str | None = None  # one of STREAM_FAULTS, after the first delta
+    stream_error_detail: str = "upstream model crashed; key=sk-live-upstream-secret"  # fault "error_event"
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -49,6 +62,11 @@ class SwitchBoard:
         fault = values.get("fault")
         if fault is not None and fault not in FAULTS:
             raise ValueError(f"unknown fault {fault!r}; known: {list(FAULTS)}")
+        stream_fault = values.get("stream_fault")
+        if stream_fault is not None and stream_fault not in STREAM_FAULTS:
+            raise ValueError(f"unknown stream_fault {stream_fault!r}; known: {list(STREAM_FAULTS)}")
+        if values.get("stream_mode", "sse") not in STREAM_MODES:
+            raise ValueError(f"unknown stream_mode; known: {list(STREAM_MODES)}")
         for pattern in ("latency_match", "fault_match"):
             if pattern in values:
                 re.compile(values[pattern])
@@ -86,6 +104,11 @@ class SwitchBoard:
                     s.fault = None
                     s.fault_times = None
             return applied
+
+    def current(self) -> Switches:
+        """A copy of the switches as they are now."""
+        with self._lock:
+            return Switches(**self._switches.as_dict())
 
     def extra_fields(self) -> dict:
         with self._lock:

@@ -3,15 +3,20 @@
 Agents API (X-API-Key and X-User-Id required):
     GET/POST /entities, GET/PATCH/DELETE /entities/{name}, POST /entities/{name}/pause|resume,
     POST /entities/{name}/chat {"content"}, GET /entities/{name}/chat?limit=&before=
+    POST /entities/{name}/chat with Accept: text/event-stream: 200 text/event-stream, chunked: `delta` events
+    {"text"}, then `done` {"message_id", "reply"} (the stream_* switches pace it, add noise or break it)
 Control (no key; a test double only ever listens on a private address):
     GET /__health, GET|POST|DELETE /__control (switches), GET|DELETE /__requests (what was received),
-    GET /__stats (connections, requests, in flight), GET /__entities (everything held), POST /__reset (all of it)
+    GET /__stats (connections, requests, in flight), GET /__entities (everything held), POST /__reset (all of it),
+    GET /__streams (each streamed chat: request id, deltas sent, when the first left, how it ended)
 """
 
 import collections
 import hmac
 import json
 import logging
+import math
+import select
 import socket
 import struct
 import threading
@@ -79,6 +84,7 @@ class DoubleServer(ThreadingHTTPServer):
         self.stats = Stats()
         self.received: collections.deque = collections.deque(maxlen=record_limit)
         self.received_lock = threading.Lock()
+        self.streams: collections.deque = collections.deque(maxlen=record_limit)
         super().__init__(address, Handler)
 
     def reset(self) -> None:
@@ -87,6 +93,21 @@ class DoubleServer(ThreadingHTTPServer):
         self.stats.reset()
         with self.received_lock:
             self.received.clear()
+            self.streams.clear()
+
+    def stream_begin(self, request_id: str) -> dict:
+        record = {"request_id": request_id, "deltas_sent": 0, "first_delta_ns": None, "outcome": None, "ended_ns": None}
+        with self.received_lock:
+            self.streams.append(record)
+        return record
+
+    def stream_snapshot(self) -> list[dict]:
+        with self.received_lock:
+            return [dict(record) for record in self.streams]
+
+
+class PeerGone(Exception):
+    """The client closed its end of a streamed chat."""
 
 
 class Handler(BaseHTTPRequestHandler):
@@ -169,6 +190,14 @@ class Handler(BaseHTTPRequestHandler):
             self._json(400, {"detail": "X-User-Id header is required"})
             return
         segments = [unquote(s) for s in path.split("/")[1:]]
+        if self._wants_stream(segments):
+            try:
+                reply = self.server.store.chat(owner, segments[1], _json_object(body))
+            except ContractError as e:
+                self._json(e.status, {"detail": e.detail})
+                return
+            self._stream_reply(reply)
+            return
         try:
             status, payload = self._route(owner, segments, parse_qs(query), body)
         except ContractError as e:
@@ -206,6 +235,102 @@ class Handler(BaseHTTPRequestHandler):
             if verb not in ("pause", "resume", "chat"):
                 raise ContractError(404, "Not Found")
         raise ContractError(405, "Method Not Allowed")
+
+    # --- a streamed chat -------------------------------------------------------------------
+
+    def _wants_stream(self, segments: list[str]) -> bool:
+        return (
+            self.command == "POST"
+            and len(segments) == 3
+            and segments[0] == "entities"
+            and segments[2] == "chat"
+            and "text/event-stream" in self.headers.get("Accept", "")
+            and self.server.board.current().stream_mode == "sse"
+        )
+
+    def _stream_reply(self, reply: dict) -> None:
+        switches, generation = self.server.board.current(), self.server.board.generation()
+        record = self.server.stream_begin(self.headers.get("X-Request-ID", ""))
+        self.close_connection = True
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        outcome = "done"
+        try:
+            self._wait(switches, seconds=switches.stream_first_delta_ms / 1000)
+            for index, piece in enumerate(_pieces(reply["reply"], switches.stream_deltas)):
+                if index > 0:
+                    if switches.stream_step:
+                        generation = self._wait(switches, seconds=HANG_SECONDS, until_change_from=generation)
+                    else:
+                        self._wait(switches, seconds=switches.stream_delta_ms / 1000)
+                    if switches.stream_extra_events:
+                        self._chunk(b'event: usage\ndata: {"tokens": 3}\n\nid: 7\n: thinking\n\n')
+                if index == 0:
+                    record["first_delta_ns"] = time.monotonic_ns()  # CLOCK_MONOTONIC: comparable across processes
+                record["deltas_sent"] += 1  # before the write: a client that has the delta finds it counted
+                self._event("delta", {"text": piece})
+                if index == 0 and switches.stream_fault:
+                    outcome = self._stream_fault(switches, generation)
+                    return
+            self._event("done", {"message_id": reply["message_id"], "reply": reply["reply"]})
+            self._chunk(b"")
+        except (PeerGone, BrokenPipeError, ConnectionResetError):
+            outcome = "client_gone"
+        finally:
+            record["outcome"], record["ended_ns"] = outcome, time.monotonic_ns()
+
+    def _stream_fault(self, switches: Switches, generation: int) -> str:
+        fault = switches.stream_fault
+        if fault == "error_event":
+            self._event("error", {"detail": switches.stream_error_detail})
+            self._chunk(b"")
+        elif fault == "cut":
+            self._reset_connection()
+        elif fault == "silence":
+            self._wait(switches, seconds=HANG_SECONDS, until_change_from=generation)
+        elif fault == "malformed":
+            self._chunk(b"event: delta\ndata: {not json\n\n")
+            self._chunk(b"")
+        elif fault == "oversized_event":
+            self._chunk(b'event: delta\ndata: {"text": "' + b"x" * switches.oversize_bytes + b'"}\n\n')
+            self._chunk(b"")
+        elif fault == "no_done":
+            self._chunk(b"")
+        return fault
+
+    def _wait(self, switches: Switches, *, seconds: float, until_change_from: int | None = None) -> int:
+        """Waits `seconds`, or until the switches change; comments go out meanwhile if asked. The peer closing
+        its end raises PeerGone at once. Returns the switches' generation."""
+        board, ends = self.server.board, time.monotonic() + seconds
+        keepalive = switches.stream_keepalive_ms / 1000
+        next_ping = time.monotonic() + keepalive if keepalive else math.inf
+        step = 0.02 if until_change_from is not None else 0.25
+        while True:
+            now = time.monotonic()
+            generation = board.generation()
+            if now >= ends or (until_change_from is not None and generation != until_change_from):
+                return generation
+            if now >= next_ping:
+                self._chunk(b": ping\n\n")
+                next_ping = now + keepalive
+            readable, _, _ = select.select([self.connection], [], [], max(min(step, ends - now, next_ping - now), 0))
+            if readable:
+                try:
+                    if not self.connection.recv(1, socket.MSG_PEEK):
+                        raise PeerGone()
+                except ConnectionResetError:
+                    raise PeerGone() from None
+                time.sleep(step)  # the peer sent something unasked; it is not read
+
+    def _event(self, name: str, payload: dict) -> None:
+        self._chunk(f"event: {name}\ndata: {json.dumps(payload)}\n\n".encode())
+
+    def _chunk(self, data: bytes) -> None:
+        """One HTTP/1.1 chunk (b"": the last one), sent at once."""
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
 
     # --- faults ---------------------------------------------------------------------------
 
@@ -295,6 +420,8 @@ class Handler(BaseHTTPRequestHandler):
             self._json(200, [])
         elif path == "/__stats" and method == "GET":
             self._json(200, server.stats.as_dict())
+        elif path == "/__streams" and method == "GET":
+            self._json(200, server.stream_snapshot())
         elif path == "/__entities" and method == "GET":
             self._json(200, server.store.dump())
         elif path == "/__reset" and method == "POST":
@@ -342,6 +469,15 @@ def _oversized_json(size: int, owner: str) -> bytes:
     entity = {"display_name": "", "description": "x" * 1000, "status": "active", "owner_user_id": owner}
     count = max(1, size // 1100)
     return json.dumps([{"name": f"big-{i}", **entity} for i in range(count)]).encode()
+
+
+def _pieces(text: str, count: int) -> list[str]:
+    """`text` in `count` pieces of (nearly) equal length; count 0: one piece per word, its space kept."""
+    if count <= 0:
+        words = text.split(" ")
+        return [word + " " for word in words[:-1]] + [words[-1]] if text else [""]
+    size = max(math.ceil(len(text) / count), 1)
+    return [text[i : i + size] for i in range(0, len(text), size)] or [""]
 
 
 def _with_extra_fields(payload: object, extra: dict) -> object:

@@ -25,6 +25,7 @@ from bench.scenarios.hashing import logins_and_redeems
 from bench.scenarios.overhead import measure_overhead
 from bench.scenarios.profiling import profile_proxied_get
 from bench.scenarios.slow_chats import slow_chats
+from bench.scenarios.streaming import streaming
 from bench.target import ENTITY, Target
 from bench.tools import ensure_tools
 from tests.helpers.constants import PASSWORD
@@ -73,6 +74,7 @@ def run(config: BenchConfig) -> RunResult:
             overhead = measure_overhead(target, seconds=config.seconds, repeats=config.repeats)
             profile = profile_proxied_get(target, seconds=config.seconds, results_dir=config.results_dir)
             chats = slow_chats(target, chats=config.chats)
+            streams = streaming(target, streams=config.streams, seconds=config.stream_seconds)
             hashing = logins_and_redeems(target, seconds=config.seconds)
         finally:
             procs.stop(wisdom)
@@ -83,6 +85,7 @@ def run(config: BenchConfig) -> RunResult:
         overhead=overhead,
         profile=profile,
         slow_chats=chats,
+        streaming=streams,
         hashing=hashing,
         allowlist=allowlist,
         commands=commands.lines(),

@@ -30,6 +30,8 @@ class BenchConfig:
     seconds: int
     repeats: int
     chats: int
+    streams: int
+    stream_seconds: int
     results_dir: Path
     report_path: Path
     notes_path: Path
@@ -46,6 +48,8 @@ class BenchConfig:
             seconds=args.seconds,
             repeats=args.repeats,
             chats=args.chats,
+            streams=args.streams,
+            stream_seconds=args.stream_seconds,
             results_dir=ROOT / "bench" / "results",
             report_path=ROOT / "docs" / "benchmarks.md",
             notes_path=ROOT / "bench" / "NOTES.md",
@@ -88,6 +92,18 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=os.environ.get("BENCH_CHATS", "150"),
         help="simultaneous slow chats (env BENCH_CHATS; default %(default)s)",
+    )
+    parser.add_argument(
+        "--streams",
+        type=_positive_int,
+        default=os.environ.get("BENCH_STREAMS", "300"),
+        help="simultaneous streamed chats (env BENCH_STREAMS; default %(default)s)",
+    )
+    parser.add_argument(
+        "--stream-seconds",
+        type=_positive_int,
+        default=os.environ.get("BENCH_STREAM_SECONDS", "10"),
+        help="how long each of those streams lasts (env BENCH_STREAM_SECONDS; default %(default)s)",
     )
     return parser
 

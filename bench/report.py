@@ -6,6 +6,7 @@ from bench.scenarios.hashing import CallFigures, HashingResult
 from bench.scenarios.overhead import OverheadResult, PathFigures
 from bench.scenarios.profiling import ProfileResult
 from bench.scenarios.slow_chats import SlowChatsResult
+from bench.scenarios.streaming import ADDED_FIRST_DELTA_TARGET_MS, FirstDeltaFigures, StreamingResult
 
 # The targets the figures are held to.
 ADDED_P50_TARGET_MS = 2
@@ -20,6 +21,7 @@ def render_report(run: RunResult, *, notes: str | None) -> str:
         render_header(run),
         render_overhead(run.overhead, agents_pool_size=int(run.settings["INTUNO_AGENTS_POOL_SIZE"])),
         render_slow_chats(run.slow_chats),
+        render_streaming(run.streaming),
         render_hashing(run.hashing),
         render_allowlist(run.allowlist),
         render_profile(run.profile),
@@ -109,6 +111,37 @@ def render_slow_chats(chats: SlowChatsResult) -> str:
         f"- Peak resident memory of all server processes (gunicorn master and workers, and the double): "
         f"{chats.peak_rss_mib} MiB. Chats in flight upstream at once: {chats.max_in_flight_upstream}.",
     )
+
+
+def render_streaming(streaming: StreamingResult) -> str:
+    s = streaming
+    all_done = s.completed == s.streams
+    others = f" (others: {s.other_endings})" if s.other_endings else ""
+    return _lines(
+        "## 2b. Streamed chats (`Accept: text/event-stream`)",
+        "",
+        "From the double writing a stream's first `delta` to the client having parsed it (both read CLOCK_MONOTONIC):",
+        "",
+        "| path | p50 ms | p99 ms | streams |",
+        "|---|---|---|---|",
+        _first_delta_row("through wisdom", s.first_delta_through_wisdom),
+        _first_delta_row("straight to double", s.first_delta_straight),
+        "",
+        f"Added by wisdom at p50: {s.added_first_delta_p50_ms} ms (target <= {ADDED_FIRST_DELTA_TARGET_MS} ms: "
+        f"{_verdict(s.added_first_delta_p50_ms <= ADDED_FIRST_DELTA_TARGET_MS)}).",
+        "",
+        f"- {s.streams} simultaneous streams of {s.stream_seconds} s (20 deltas and a done each): {s.completed} ended "
+        f"in `done`{others} (target: all: {_verdict(all_done)}); wall time {s.wall_seconds} s, slowest stream "
+        f"{s.slowest_stream_seconds} s. Upstream streams open at once at most: {s.upstream_streams_peak}.",
+        f"- wisdom's resident memory (master and workers): {s.wisdom_rss_idle_mib} MiB idle, "
+        f"{s.wisdom_rss_peak_mib} MiB at the peak: {s.memory_per_stream_kib} KiB per open stream.",
+        f"- wisdom's CPU per relayed event: {s.cpu_ms_per_event} ms ({s.events_relayed} events; each stream's "
+        "request, authentication and limits included).",
+    )
+
+
+def _first_delta_row(path: str, figures: FirstDeltaFigures) -> str:
+    return f"| {path} | {figures.p50_ms:.3f} | {figures.p99_ms:.3f} | {figures.samples} |"
 
 
 def render_hashing(hashing: HashingResult) -> str:

@@ -13,6 +13,7 @@ from bench.scenarios.hashing import HashingResult
 from bench.scenarios.overhead import OverheadResult
 from bench.scenarios.profiling import ProfileResult
 from bench.scenarios.slow_chats import SlowChatsResult
+from bench.scenarios.streaming import StreamingResult
 
 
 @dataclass(frozen=True)
@@ -23,6 +24,7 @@ class RunResult:
     overhead: OverheadResult
     profile: ProfileResult
     slow_chats: SlowChatsResult
+    streaming: StreamingResult
     hashing: HashingResult
     allowlist: AllowlistResult
     commands: tuple[str, ...]

@@ -2,7 +2,8 @@
 
 One AgentsClient per process over one bounded session (personal/transport.py): pooled keep-alive
 connections, a total deadline per call and a cap on what is read. Every call releases the database
-connection before it waits (see `_call`).
+connection before it waits (see `_call`). A chat asked for as a stream (`message_stream`) goes over a
+connection of its own, which the relay (personal/stream.py) reads and closes.
 """
 
 import json
@@ -12,6 +13,7 @@ import re
 import threading
 import time
 import uuid
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
@@ -31,7 +33,16 @@ from personal.errors import (
     AgentsTimeout,
     AgentsUnreachable,
 )
-from personal.transport import BodyTooLarge, BoundedResponse, BoundedSession, DeadlineExceeded, UnexpectedEncoding
+from personal.transport import (
+    BodyTooLarge,
+    BoundedResponse,
+    BoundedSession,
+    DeadlineExceeded,
+    StreamBroken,
+    UnexpectedEncoding,
+    UpstreamStream,
+    open_stream,
+)
 from wisdom import request_context
 from wisdom.db import connection_release
 
@@ -42,6 +53,16 @@ IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 LOGGED_BODY_CHARS = 500
 DETAIL_MAX_CHARS = 1000
 _RETRY_AFTER = re.compile(r"[A-Za-z0-9 ,:+\-]{1,64}")  # delta-seconds or an HTTP-date, nothing else
+EVENT_STREAM = "text/event-stream"
+
+
+@dataclass(frozen=True, slots=True)
+class ChatOpened:
+    """Upstream's answer to a chat asked for as a stream: its events still to read, or (an upstream that does not
+    stream) the whole reply, already checked like `message_send`'s."""
+
+    events: UpstreamStream | None = None
+    reply: dict | None = None
 
 
 def entity_path(name: str, *rest: str) -> str:
@@ -69,6 +90,9 @@ class AgentsClient:
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
         self.chat_timeout = chat_timeout
+        self.connect_timeout = connect_timeout
+        self.max_response_bytes = max_response_bytes
+        self._stream_headers = {"X-API-Key": api_key, "User-Agent": "wisdom", "Accept": EVENT_STREAM}
         self.transport = BoundedSession(
             pool_size=pool_size,
             connect_timeout=connect_timeout,
@@ -115,7 +139,7 @@ class AgentsClient:
         return _object(self._call("POST", entity_path(name, "resume"), user_id=user_id))
 
     def message_send(self, *, user_id: uuid.UUID, name: str, content: str) -> dict:
-        reply = _object(
+        return chat_reply(
             self._call(
                 "POST",
                 entity_path(name, "chat"),
@@ -124,9 +148,59 @@ class AgentsClient:
                 seconds=self.chat_timeout,
             )
         )
-        if not isinstance(reply.get("message_id"), str | int) or not isinstance(reply.get("reply"), str):
-            raise AgentsFailed("chat answer lacks message_id or reply")
-        return reply
+
+    def message_stream(self, *, user_id: uuid.UUID, name: str, content: str, gives_up_at: float) -> ChatOpened:
+        """Asks for the reply as a stream and waits for upstream's status and headers, at most the chat time-out
+        (and never past `gives_up_at`, monotonic). An error before the stream starts raises like `message_send`."""
+        path = entity_path(name, "chat")
+        request_id = _outbound_request_id()
+        headers = {
+            **self._stream_headers,
+            "X-User-Id": str(user_id),
+            "X-Request-ID": request_id,
+            "Content-Type": "application/json",
+        }
+        body = json.dumps({"content": content}, ensure_ascii=False).encode()
+        answer_by = min(time.monotonic() + self.chat_timeout, gives_up_at)
+
+        connection_release()  # a stream can last minutes: no database connection is held meanwhile
+        started = time.perf_counter()
+        try:
+            stream = open_stream(
+                "POST",
+                self.base_url + path,
+                headers=headers,
+                body=body,
+                connect_timeout=self.connect_timeout,
+                headers_by=answer_by,
+            )
+        except DeadlineExceeded as e:
+            _record_timing(started, None)
+            logger.error("agents service did not start answering POST %s within %ss", path, self.chat_timeout)
+            raise AgentsTimeout(f"POST {path}: no answer in time") from e
+        except ConnectionError as e:
+            _record_timing(started, None)
+            logger.error("agents service unreachable on POST %s: %s", path, e)
+            raise AgentsUnreachable(f"POST {path}: {e}") from e
+        except (StreamBroken, UnexpectedEncoding) as e:
+            _record_timing(started, None)
+            logger.error("agents service answer to POST %s refused: %s: %s", path, type(e).__name__, e)
+            raise AgentsFailed(f"POST {path}: {type(e).__name__}") from e
+        _record_timing(started, stream.status)
+        if 200 <= stream.status < 300 and stream.content_type == EVENT_STREAM:
+            return ChatOpened(events=stream)
+        try:
+            answer = stream.read_body(until=answer_by, max_bytes=self.max_response_bytes)
+        except DeadlineExceeded as e:
+            logger.error("agents service did not answer POST %s within %ss", path, self.chat_timeout)
+            raise AgentsTimeout(f"POST {path}: body not in time") from e
+        except (BodyTooLarge, StreamBroken) as e:
+            logger.error("agents service answer to POST %s refused: %s: %s", path, type(e).__name__, e)
+            raise AgentsFailed(f"POST {path}: {type(e).__name__}") from e
+        finally:
+            stream.close()
+        response = BoundedResponse(status=stream.status, headers=stream.headers, body=answer)
+        return ChatOpened(reply=chat_reply(self._interpret("POST", path, response, request_id=request_id)))
 
     def message_list(self, *, user_id: uuid.UUID, name: str, limit: int, before: str | None = None) -> list[dict]:
         params: dict[str, Any] = {"limit": limit}
@@ -147,9 +221,7 @@ class AgentsClient:
         seconds: float | None = None,
         expect_body: bool = True,
     ) -> Any:
-        request_id = request_context.current_request_id()
-        if request_id == "-":
-            request_id = uuid.uuid4().hex  # called outside a request (a shell, a command)
+        request_id = _outbound_request_id()
         headers = {"X-User-Id": str(user_id), "X-Request-ID": request_id}
         data = None
         if body is not None:
@@ -194,7 +266,7 @@ class AgentsClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _interpret(
-        self, method: str, path: str, response: BoundedResponse, *, request_id: str, expect_body: bool
+        self, method: str, path: str, response: BoundedResponse, *, request_id: str, expect_body: bool = True
     ) -> Any:
         status = response.status
         if 200 <= status < 300:
@@ -220,6 +292,19 @@ class AgentsClient:
             raise AgentsCredentialsRejected(f"{method} {path}: 401")
         _log_failure(method, path, response, request_id, "unexpected status")
         raise AgentsFailed(f"{method} {path}: {status}")
+
+
+def chat_reply(payload: Any) -> dict:
+    """A chat's answer: an object with a message id and the reply's text (a `done` event carries the same)."""
+    reply = _object(payload)
+    if not isinstance(reply.get("message_id"), str | int) or not isinstance(reply.get("reply"), str):
+        raise AgentsFailed("chat answer lacks message_id or reply")
+    return reply
+
+
+def _outbound_request_id() -> str:
+    request_id = request_context.current_request_id()
+    return uuid.uuid4().hex if request_id == "-" else request_id  # "-": outside a request (a shell, a command)
 
 
 def parse_json(body: bytes) -> Any:

@@ -10,6 +10,7 @@ from rest_framework.exceptions import PermissionDenied
 from wisdom.errors import ApiError
 
 QUOTA_CODE = "entity_quota_exceeded"
+MESSAGE_QUOTA_CODE = "message_quota_exceeded"
 
 
 class EntityQuotaExceeded(ApiError):
@@ -20,6 +21,20 @@ class EntityQuotaExceeded(ApiError):
         super().__init__(
             f"Entity limit reached for the {plan} plan ({limit}).",
             extra={"code": QUOTA_CODE, "plan": plan, "limit": limit},
+        )
+
+
+class MessageQuotaExceeded(ApiError):
+    """The plan's messages per rolling minute or day are used up; `headers` carry Retry-After and RateLimit."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = MESSAGE_QUOTA_CODE
+
+    def __init__(self, *, plan: str, limit: int, window: str, headers: dict[str, str]):
+        super().__init__(
+            f"Message limit reached for the {plan} plan ({limit} per {window}).",
+            extra={"code": MESSAGE_QUOTA_CODE, "plan": plan, "limit": limit, "window": window},
+            headers=headers,
         )
 
 

@@ -133,6 +133,13 @@ def reply_public(reply: dict) -> dict:
 
 class QuotaErrorSerializer(serializers.Serializer):
     detail = serializers.CharField()
-    code = serializers.CharField(required=False, help_text="`entity_quota_exceeded` when the plan's cap is reached.")
+    code = serializers.CharField(
+        required=False,
+        help_text="`entity_quota_exceeded` when the plan's entity cap is reached; `message_quota_exceeded` when its "
+        "messages per minute or per day are used up.",
+    )
     plan = serializers.ChoiceField(choices=Plan.choices, required=False)
     limit = serializers.IntegerField(required=False)
+    window = serializers.ChoiceField(
+        choices=["minute", "day"], required=False, help_text="Which message limit: per rolling minute or day."
+    )

@@ -6,6 +6,9 @@ here spans an upstream call, so a slow upstream never holds a connection or a ro
 """
 
 import logging
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import timedelta
 
 from django.conf import settings
@@ -15,8 +18,9 @@ from django.db.models.functions import Now
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Plan, User
+from personal import limits, stream
 from personal.client import agents_client
-from personal.errors import EntityQuotaExceeded
+from personal.errors import AgentsError, EntityQuotaExceeded
 from personal.models import EntityReservation
 
 logger = logging.getLogger(__name__)
@@ -130,8 +134,59 @@ def entity_resume(*, user: User, name: str) -> dict:
     return _owned(user=user, entity=agents_client().entity_resume(user_id=user.pk, name=name))
 
 
-def message_send(*, user: User, name: str, content: str) -> dict:
-    return agents_client().message_send(user_id=user.pk, name=name, content=content)
+@dataclass(frozen=True)
+class SentMessage:
+    reply: dict
+    headers: dict[str, str]  # RateLimit-Policy and RateLimit
+
+
+@dataclass(frozen=True)
+class StreamedMessage:
+    events: Iterator[bytes]  # the Server-Sent Events, relayed as upstream sends them; closing it ends the work
+    headers: dict[str, str]
+
+
+def message_send(*, user: User, name: str, content: str) -> SentMessage:
+    """Within the plan's message limits (429 before upstream is asked); a message upstream refuses does not count."""
+    allowance = limits.message_take(user=user)
+    try:
+        reply = agents_client().message_send(user_id=user.pk, name=name, content=content)
+    except Exception as e:
+        _refused(e, allowance)
+        raise
+    return SentMessage(reply=reply, headers=allowance.headers())
+
+
+def message_stream(*, user: User, name: str, content: str) -> StreamedMessage:
+    """Like `message_send`, answered as events while upstream writes the reply. Errors before upstream starts
+    answering raise as `message_send`'s do; later ones become the stream's `error` event and give the place back."""
+    allowance = limits.message_take(user=user)
+    gives_up_at = time.monotonic() + settings.PERSONAL_STREAM_MAX_SECONDS
+    try:
+        opened = agents_client().message_stream(user_id=user.pk, name=name, content=content, gives_up_at=gives_up_at)
+    except Exception as e:
+        _refused(e, allowance)
+        raise
+
+    def ended(outcome: str) -> None:
+        if outcome == stream.ERROR:  # a client that left still had upstream write (and bill) the reply
+            limits.message_give_back(allowance=allowance)
+
+    relay_limits = stream.RelayLimits(
+        keepalive_seconds=settings.PERSONAL_STREAM_KEEPALIVE_SECONDS,
+        gap_seconds=settings.INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS,
+        gives_up_at=gives_up_at,
+        max_event_bytes=settings.INTUNO_AGENTS_MAX_RESPONSE_BYTES,
+    )
+    events = stream.EventRelay(opened, limits=relay_limits, on_end=ended)
+    return StreamedMessage(events=events, headers=allowance.headers())
+
+
+def _refused(error: Exception, allowance: limits.MessageAllowance) -> None:
+    """Upstream refused or failed: the place is given back, and the error answer still says what is left."""
+    left = limits.message_give_back(allowance=allowance)
+    if isinstance(error, AgentsError):
+        error.headers.update(left.headers())
 
 
 def message_list(*, user: User, name: str, limit: int, before: str | None = None) -> list[dict]:

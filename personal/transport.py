@@ -5,6 +5,11 @@ call for ever. Here each call registers a deadline with one watchdog thread; whe
 the call's socket down, the blocked read returns, and the call fails with DeadlineExceeded. The connection is
 then discarded, never returned to the pool. Bodies are read up to a cap, in `identity` encoding only, so a
 compressed answer can never inflate in the worker.
+
+A streamed answer (`open_stream`) goes over a connection of its own, spoken with h11 on a plain socket: every
+socket operation waits at most until a deadline the caller passes, and a wait that ends without data leaves the
+connection usable (urllib3's reader is dead after one time-out), so one thread can relay a stream, send
+keep-alives while upstream is silent, and enforce a deadline per gap and in total, without a second thread.
 """
 
 import contextvars
@@ -12,12 +17,15 @@ import heapq
 import itertools
 import os
 import socket
+import ssl
 import threading
 import time
 from dataclasses import dataclass
 from http.cookiejar import DefaultCookiePolicy
 from typing import Any
+from urllib.parse import urlsplit
 
+import h11
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
@@ -247,3 +255,183 @@ class BoundedSession:
         if deadline.expired:  # the socket was shut mid-body: what was read is cut short
             raise DeadlineExceeded("body cut short at the deadline")
         return b"".join(chunks)
+
+
+# --- streamed answers ---------------------------------------------------------------------------------
+
+MAX_HEADER_BYTES = 64 * 1024
+
+
+class StreamBroken(Exception):
+    """The streamed answer broke off: the connection failed or upstream broke HTTP/1.1's framing."""
+
+
+class UpstreamStream:
+    """One answer read as it arrives, over a connection of its own that `close` ends (it is never pooled).
+
+    Not thread-safe: one request's thread reads it. Every read waits at most until the monotonic time given.
+    """
+
+    def __init__(self, sock: socket.socket, connection: h11.Connection, response: h11.Response):
+        self._sock = sock
+        self._connection = connection
+        self.status: int = response.status_code
+        self.headers = CaseInsensitiveDict(
+            (name.decode("latin-1"), value.decode("latin-1")) for name, value in response.headers
+        )
+        self.closed = False
+
+    @property
+    def content_type(self) -> str:
+        return self.headers.get("Content-Type", "").split(";", 1)[0].strip().lower()
+
+    def read(self, *, until: float) -> bytes | None:
+        """The next body bytes as they arrive; b"" once the body is complete; None if `until` came first."""
+        while True:
+            try:
+                event = self._connection.next_event()
+            except h11.RemoteProtocolError as e:
+                raise StreamBroken(f"bad framing: {e}") from e
+            if isinstance(event, h11.Data):
+                if event.data:
+                    return bytes(event.data)
+                continue
+            if isinstance(event, h11.EndOfMessage | h11.ConnectionClosed) or event is h11.PAUSED:
+                return b""
+            if event is h11.NEED_DATA:
+                try:
+                    received = _receive(self._sock, until)
+                except OSError as e:
+                    raise StreamBroken(type(e).__name__) from e
+                if received is None:
+                    return None
+                self._connection.receive_data(received)
+                continue
+            raise StreamBroken(f"unexpected {type(event).__name__}")  # pragma: no cover
+
+    def read_body(self, *, until: float, max_bytes: int) -> bytes:
+        """The whole (non-streamed) body, up to `max_bytes`, by `until`."""
+        declared = self.headers.get("Content-Length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            raise BodyTooLarge(f"declared {declared} bytes")
+        chunks, size = [], 0
+        while True:
+            chunk = self.read(until=until)
+            if chunk is None:
+                raise DeadlineExceeded("body not complete by the deadline")
+            if not chunk:
+                return b"".join(chunks)
+            size += len(chunk)
+            if size > max_bytes:
+                raise BodyTooLarge(f"over {max_bytes} bytes")
+            chunks.append(chunk)
+
+    def close(self) -> None:
+        if not self.closed:
+            self.closed = True
+            try:
+                self._sock.close()
+            except OSError:  # pragma: no cover - closing never matters more than the answer
+                pass
+
+
+def open_stream(
+    method: str,
+    url: str,
+    *,
+    headers: dict[str, str],
+    body: bytes,
+    connect_timeout: float,
+    headers_by: float,
+) -> UpstreamStream:
+    """Sends the request and waits for the answer's status and headers until `headers_by` (monotonic).
+
+    Only `identity` encoding is accepted. Raises DeadlineExceeded, ConnectionError (refused, reset or dropped
+    before the headers), StreamBroken (not HTTP/1.1) or UnexpectedEncoding.
+    """
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError(f"not an http(s) URL: {url!r}")
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
+    try:
+        sock = socket.create_connection((parts.hostname, port), timeout=_left(headers_by, cap=connect_timeout))
+    except TimeoutError as e:
+        raise DeadlineExceeded(f"connect to {parts.hostname}:{port}") from e
+    except OSError as e:
+        raise ConnectionError(f"connect to {parts.hostname}:{port}: {type(e).__name__}") from e
+    stream = None
+    try:
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)  # each event leaves at once
+        if parts.scheme == "https":
+            sock = ssl.create_default_context().wrap_socket(sock, server_hostname=parts.hostname)
+        connection = h11.Connection(h11.CLIENT, max_incomplete_event_size=MAX_HEADER_BYTES)
+        request = h11.Request(
+            method=method,
+            target=target,
+            headers=[
+                ("Host", host),
+                *headers.items(),
+                ("Accept-Encoding", "identity"),
+                ("Content-Length", str(len(body))),
+                ("Connection", "close"),  # the connection ends with the stream
+            ],
+        )
+        outgoing = connection.send(request) + connection.send(h11.Data(data=body)) + connection.send(h11.EndOfMessage())
+        sock.settimeout(_left(headers_by))
+        sock.sendall(outgoing)
+        response = _read_response(sock, connection, headers_by)
+        stream = UpstreamStream(sock, connection, response)
+        encoding = stream.headers.get("Content-Encoding", "identity").strip().lower()
+        if encoding not in ("", "identity"):
+            raise UnexpectedEncoding(encoding[:32])
+        return stream
+    except TimeoutError as e:
+        sock.close()
+        raise DeadlineExceeded("no answer by the deadline") from e
+    except OSError as e:  # as requests has it: a connection dropped before the answer is "unreachable"
+        sock.close()
+        raise ConnectionError(f"{type(e).__name__} before the answer's headers") from e
+    except h11.ProtocolError as e:
+        sock.close()
+        raise StreamBroken(f"{type(e).__name__}: {e}") from e
+    except BaseException:
+        sock.close()
+        raise
+
+
+def _read_response(sock: socket.socket, connection: h11.Connection, until: float) -> h11.Response:
+    while True:
+        event = connection.next_event()
+        if isinstance(event, h11.Response):
+            return event
+        if isinstance(event, h11.InformationalResponse):
+            continue  # 100 Continue and the like
+        if event is h11.NEED_DATA:
+            received = _receive(sock, until)
+            if received is None:
+                raise TimeoutError("no status line and headers by the deadline")
+            if not received:
+                raise ConnectionResetError("closed before the answer's headers")
+            connection.receive_data(received)
+            continue
+        raise StreamBroken(f"unexpected {type(event).__name__} before the answer's headers")
+
+
+def _receive(sock: socket.socket, until: float) -> bytes | None:
+    """What the socket has, waiting at most until `until`: None if nothing came; b"" when the peer closed.
+    A failed connection raises OSError."""
+    remaining = until - time.monotonic()
+    if remaining <= 0:
+        return None
+    sock.settimeout(remaining)
+    try:
+        return sock.recv(READ_CHUNK_BYTES)
+    except TimeoutError:
+        return None  # nothing lost: h11 keeps every byte it was fed, the socket stays usable
+
+
+def _left(until: float, *, cap: float | None = None) -> float:
+    left = max(until - time.monotonic(), 0.001)
+    return min(left, cap) if cap is not None else left

@@ -1,5 +1,6 @@
 """The nine /personal/entities routes: validate, call one service, shape the answer."""
 
+from django.http import StreamingHttpResponse
 from drf_spectacular.utils import OpenApiExample, extend_schema
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
@@ -25,6 +26,15 @@ from personal.serializers import (
 from wisdom.negotiation import JSONOnlyNegotiation
 
 ENCODED_SLASH = "Entity name must not contain '/' (%2F)."
+EVENT_STREAM = "text/event-stream"
+
+
+def wants_event_stream(request) -> bool:
+    """The client listed text/event-stream in Accept (not merely */*): it gets the reply as it is written."""
+    return any(
+        accepted.main_type == "text" and accepted.sub_type == "event-stream" and accepted.quality > 0
+        for accepted in request.accepted_types
+    )
 
 
 def _entity_example(name: str, value) -> OpenApiExample:
@@ -152,10 +162,16 @@ class EntityViewSet(viewsets.ViewSet):
 
     @extend_schema(
         tags=openapi.TAGS,
-        summary="Send a message to an entity and get its reply",
-        parameters=[openapi.NAME],
+        summary="Send a message to an entity and get its reply, whole or streamed as it is written",
+        description=openapi.MESSAGE_CREATE_DESCRIPTION,
+        parameters=[openapi.NAME, openapi.ACCEPT_EVENT_STREAM],
         request=MessageCreateSerializer,
-        responses={201: MessageReplySerializer, **openapi.errors(body=True)},
+        responses={
+            201: MessageReplySerializer,
+            (200, EVENT_STREAM): openapi.EVENT_STREAM_RESPONSE,
+            **openapi.errors(body=True),
+            429: openapi.MESSAGE_RATE_LIMITED,
+        },
         examples=[
             OpenApiExample("Message", value={"content": "What's next on my list?"}, request_only=True),
             _entity_example("Reply", {"message_id": "m000000000041", "reply": "Middlemarch."}),
@@ -165,8 +181,13 @@ class EntityViewSet(viewsets.ViewSet):
     def message_create(self, request, name: str):
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        reply = services.message_send(user=request.user, name=name, **serializer.validated_data)
-        return Response(reply_public(reply), status=status.HTTP_201_CREATED)
+        if wants_event_stream(request):
+            streamed = services.message_stream(user=request.user, name=name, **serializer.validated_data)
+            # no-cache and X-Accel-Buffering: a proxy in front passes each event on as it comes
+            headers = {**streamed.headers, "Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+            return StreamingHttpResponse(streamed.events, content_type=EVENT_STREAM, headers=headers)
+        sent = services.message_send(user=request.user, name=name, **serializer.validated_data)
+        return Response(reply_public(sent.reply), status=status.HTTP_201_CREATED, headers=sent.headers)
 
 
 @extend_schema(exclude=True)

@@ -9,6 +9,8 @@ LOG_EVERY_SECONDS while it lasts, and when it ends: per process, not per request
 import logging
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from django.core.cache import cache
@@ -76,6 +78,23 @@ def _guarded(operation, fallback):
         return fallback
     _outage.succeeded()
     return result
+
+
+@contextmanager
+def cache_block(what: str) -> Iterator[bool]:
+    """For several cache calls that stand or fall together (a limit's count): yields False, and the block
+    should do nothing, while the cache is known to be down; a cache error ends the block, counted as an
+    outage like the helpers' failures (logged once per outage, not per request), and is not raised."""
+    if _outage.skipping():
+        yield False
+        return
+    try:
+        yield True
+    except CACHE_ERRORS as e:
+        logger.debug("%s skipped: the cache failed (%s)", what, type(e).__name__)
+        _outage.failed(e)
+    else:
+        _outage.succeeded()
 
 
 def cache_get(key: str, default: Any = None) -> Any:

@@ -2,6 +2,7 @@
 
 import logging
 import time
+from collections.abc import Iterator
 
 from django.conf import settings
 from django.http import HttpRequest, HttpResponse
@@ -15,7 +16,11 @@ access_logger = logging.getLogger("wisdom.access")
 
 
 class RequestContextMiddleware:
-    """Accepts or makes an X-Request-ID, echoes it, and writes one access line per request."""
+    """Accepts or makes an X-Request-ID, echoes it, and writes one access line per request.
+
+    A streamed response's line is written when its stream ends (its body is written after this returns),
+    with the bytes sent and how it ended; nothing here reads the stream ahead of the client.
+    """
 
     def __init__(self, get_response):
         self.get_response = get_response
@@ -27,24 +32,47 @@ class RequestContextMiddleware:
         try:
             response = self.get_response(request)
             response["X-Request-ID"] = context.request_id
-            self._log(request, response, context, started)
+            if response.streaming:
+                content = response.streaming_content
+                response.streaming_content = self._logged_at_end(request, response, content, context, started)
+            else:
+                self._log(request, response, context, started)
             return response
         finally:
             request_context.end()
 
+    def _logged_at_end(self, request: HttpRequest, response, content, context, started: float) -> Iterator[bytes]:
+        """The body as it comes, in the request's context; the access line once it ended or the client left."""
+        request_context.resume(context)
+        sent, ended = 0, "client_gone"  # closed before its end: the server's write failed
+        try:
+            for chunk in content:
+                sent += len(chunk)
+                yield chunk
+            ended = "complete"
+        except Exception:
+            ended = "failed"
+            raise
+        finally:
+            stream = {"stream_outcome": context.stream_outcome or ended, "stream_bytes": sent}
+            self._log(request, response, context, started, stream=stream)
+            request_context.end()
+
     @staticmethod
-    def _log(request: HttpRequest, response: HttpResponse, context, started: float) -> None:
+    def _log(request: HttpRequest, response: HttpResponse, context, started: float, stream: dict | None = None) -> None:
         user_id = context.user_id or _authenticated_user_id(request)
         status = response.status_code
         level = logging.ERROR if status >= 500 else logging.WARNING if status >= 400 else logging.INFO
         path = redact_path(request.path)
         access_logger.log(
             level,
-            "%s %s %s",
+            "%s %s %s" + (" stream %s, %d bytes" if stream else ""),
             request.method,
             path,
             status,
+            *((stream["stream_outcome"], stream["stream_bytes"]) if stream else ()),
             extra={
+                **(stream or {}),
                 "method": request.method,
                 "path": path,
                 "status": status,

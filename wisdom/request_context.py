@@ -18,6 +18,7 @@ class RequestContext:
     delegated: bool = False
     upstream_status: int | None = None
     upstream_ms: float | None = None
+    stream_outcome: str | None = None  # a streamed response: how it ended (done, error, client_gone)
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("wisdom_request_context", default=None)
@@ -34,6 +35,11 @@ def begin(request_id: str) -> RequestContext:
     context = RequestContext(request_id=request_id)
     _current.set(context)
     return context
+
+
+def resume(context: RequestContext) -> None:
+    """A streamed response's body is written after the view returned: its iterator runs in the request's context."""
+    _current.set(context)
 
 
 def end() -> None:

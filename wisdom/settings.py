@@ -249,12 +249,28 @@ INTUNO_AGENTS_CONNECT_TIMEOUT_SECONDS = env.positive_number("INTUNO_AGENTS_CONNE
 INTUNO_AGENTS_POOL_SIZE = env.int("INTUNO_AGENTS_POOL_SIZE", default=64)
 # What is read of one answer (uncompressed: only identity encoding is accepted); more is a 502.
 INTUNO_AGENTS_MAX_RESPONSE_BYTES = env.int("INTUNO_AGENTS_MAX_RESPONSE_BYTES", default=4 * 1024 * 1024)
+# A chat streamed (Accept: text/event-stream): a keep-alive comment to the client after this much upstream
+# silence, and the stream's whole life at most. Between two upstream events: INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS.
+# One upstream event is at most INTUNO_AGENTS_MAX_RESPONSE_BYTES (a done event carries the whole reply).
+PERSONAL_STREAM_KEEPALIVE_SECONDS = env.positive_number("PERSONAL_STREAM_KEEPALIVE_SECONDS", default=15)
+PERSONAL_STREAM_MAX_SECONDS = env.positive_number("PERSONAL_STREAM_MAX_SECONDS", default=300)
 
 # --- Plans --------------------------------------------------------------------------------
 # None means no cap: set the variable to an empty value.
 PERSONAL_FREE_TIER_ENTITY_CAP = env.optional_positive_int("PERSONAL_FREE_TIER_ENTITY_CAP", default=1)
 PERSONAL_PRO_TIER_ENTITY_CAP = env.optional_positive_int("PERSONAL_PRO_TIER_ENTITY_CAP", default=3)
 PERSONAL_ENTERPRISE_TIER_ENTITY_CAP = env.optional_positive_int("PERSONAL_ENTERPRISE_TIER_ENTITY_CAP", default=None)
+# Messages per user, per rolling minute and per rolling day, counted in the shared cache (streamed or not).
+PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE = env.optional_positive_int("PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE", default=10)
+PERSONAL_FREE_TIER_MESSAGES_PER_DAY = env.optional_positive_int("PERSONAL_FREE_TIER_MESSAGES_PER_DAY", default=200)
+PERSONAL_PRO_TIER_MESSAGES_PER_MINUTE = env.optional_positive_int("PERSONAL_PRO_TIER_MESSAGES_PER_MINUTE", default=30)
+PERSONAL_PRO_TIER_MESSAGES_PER_DAY = env.optional_positive_int("PERSONAL_PRO_TIER_MESSAGES_PER_DAY", default=2000)
+PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_MINUTE = env.optional_positive_int(
+    "PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_MINUTE", default=None
+)
+PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_DAY = env.optional_positive_int(
+    "PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_DAY", default=None
+)
 
 # --- HTTP: limits, CORS, security ---------------------------------------------------------
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
@@ -262,7 +278,7 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-request-id")
-CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after")
+CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after", "ratelimit", "ratelimit-policy")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

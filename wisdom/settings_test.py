@@ -15,6 +15,11 @@ os.environ.setdefault("THROTTLE_RATE_LOGIN", "1000/min")
 os.environ.setdefault("THROTTLE_RATE_INVITES", "1000/min")
 os.environ.setdefault("LOGIN_FAILURE_LIMIT", "1000000")
 os.environ.setdefault("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "1000000")
+# Message limits out of the way of tests about something else; tests of the limits set their own.
+os.environ.setdefault("PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE", "100000")
+os.environ.setdefault("PERSONAL_FREE_TIER_MESSAGES_PER_DAY", "100000")
+os.environ.setdefault("PERSONAL_PRO_TIER_MESSAGES_PER_MINUTE", "100000")
+os.environ.setdefault("PERSONAL_PRO_TIER_MESSAGES_PER_DAY", "100000")
 
 from wisdom.settings import *  # noqa: F403
 from wisdom.settings import STORAGES

@@ -116,3 +116,31 @@ def test_the_cli_serves_with_latency_and_faults(tmp_path):
     assert response.status_code == 200 and response.headers["Content-Type"] == "text/html"
     assert switches["latency_ms"] == 50 and switches["fault"] == "non_json"
     assert "cli-key" not in (tmp_path / "d.log").read_text()
+
+
+def test_a_chat_asked_for_as_a_stream_is_chunked_sse_ending_in_done(double):
+    from personal.tests.sse import parse_events
+
+    assert _call(double, "POST", "/entities", json={"name": "ada"}).status_code == 201
+    headers = {**ALICE, "Accept": "text/event-stream", "X-Request-ID": "double-stream-1"}
+
+    streamed = _call(double, "POST", "/entities/ada/chat", headers=headers, json={"content": "hi there"})
+    unknown = _call(double, "POST", "/entities/nobody/chat", headers=headers, json={"content": "hi"})
+    double.switch(stream_mode="json")
+    whole = _call(double, "POST", "/entities/ada/chat", headers=headers, json={"content": "hi"})
+
+    assert streamed.status_code == 200 and streamed.headers["Content-Type"] == "text/event-stream"
+    assert streamed.headers["Transfer-Encoding"] == "chunked"
+    events = parse_events(streamed.content)
+    assert events[:-1] == [("delta", {"text": text}) for text in ("You ", "said: ", "hi ", "there")]
+    assert events[-1] == ("done", {"message_id": events[-1][1]["message_id"], "reply": "You said: hi there"})
+    assert (unknown.status_code, unknown.json()) == (404, {"detail": "Entity not found."})
+    assert whole.status_code == 201 and whole.json()["reply"] == "You said: hi"
+    [record] = double.streams()
+    assert (record["request_id"], record["deltas_sent"], record["outcome"]) == ("double-stream-1", 4, "done")
+
+
+def test_unknown_stream_switches_are_refused(double):
+    for switches in ({"stream_fault": "explode"}, {"stream_mode": "xml"}):
+        response = requests.post(f"{double.url}/__control", json=switches, timeout=5)
+        assert response.status_code == 400

@@ -74,6 +74,10 @@ class DoubleProcess:
         """connections (that carried API calls), requests, in_flight, max_in_flight."""
         return self._control("GET", "/__stats")
 
+    def streams(self) -> list[dict]:
+        """Each streamed chat: request_id, deltas_sent, first_delta_ns (CLOCK_MONOTONIC), outcome, ended_ns."""
+        return self._control("GET", "/__streams")
+
     def entities(self) -> list[dict]:
         """Everything the double holds, whoever owns it."""
         return self._control("GET", "/__entities")
