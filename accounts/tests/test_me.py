@@ -9,16 +9,21 @@ def test_me_returns_the_callers_account(api_client, user):
     response = api_client.get("/auth/me", headers=bearer(user))
 
     assert response.status_code == 200
-    assert response.json() == {
+    body = response.json()
+    assert body == {
         "id": str(user.pk),
         "email": "alice@example.com",
         "first_name": "Alice",
         "last_name": user.last_name,
+        "is_active": True,
+        "created_at": body["date_joined"],
+        "updated_at": body["updated_at"],
         "plan": "free",
         "is_staff": False,
-        "date_joined": response.json()["date_joined"],
+        "date_joined": body["date_joined"],
     }
-    assert response.json()["date_joined"].startswith(str(user.date_joined.date()))
+    assert body["date_joined"].startswith(str(user.date_joined.date()))
+    assert body["updated_at"] >= body["created_at"]
 
 
 def test_me_without_credentials_is_401_with_www_authenticate(api_client):
