@@ -22,6 +22,7 @@ from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
 from rest_framework import status
 from rest_framework.exceptions import Throttled
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
@@ -199,7 +200,7 @@ def refresh_token_revoke(*, refresh_token: str) -> None:
 
 def _signed_refresh_token(token: str) -> bool:
     """True for a refresh token we signed, whatever its expiry."""
-    backend = RefreshToken.get_token_backend()
+    backend = token_backend
     try:
         payload = jwt.decode(
             token,

@@ -37,7 +37,6 @@ class Command(BaseCommand):
                 settings.EMAIL_BACKEND.rsplit(".", 2)[-2],
             )
         while True:
-            close_old_connections()  # a long-lived process: drop a connection the database has closed
             try:
                 run = services.outbox_send_due(keep_going=lambda: not stopping.is_set())
             except DatabaseError as e:
@@ -49,5 +48,6 @@ class Command(BaseCommand):
                     self.stdout.write(f"sent {run.sent}, retrying {run.retrying}, failed {run.failed}")
             if once or stopping.wait(settings.MAIL_WORKER_POLL_SECONDS):
                 break
+            close_old_connections()  # a long-lived process: drop a connection the database has closed
         if not once:
             logger.info("mail worker stopped")
