@@ -139,7 +139,7 @@ class InviteAdmin(admin.ModelAdmin):
             return when
         return f"{when} ({obj.last_email.get_status_display()})"
 
-    @admin.action(description="Send invite email")
+    @admin.action(description="Send invite email", permissions=["change"])
     def send_email(self, request: HttpRequest, queryset: QuerySet[Invite]) -> None:
         sent, recently, unsendable = [], [], []
         for invite in queryset:
