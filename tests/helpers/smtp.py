@@ -3,6 +3,7 @@ and started again on the same port, as a mail server that is briefly down."""
 
 import email
 import email.policy
+import logging
 import re
 import threading
 import time
@@ -13,6 +14,7 @@ from aiosmtpd.controller import Controller
 
 from tests.helpers.processes import free_port
 
+logging.getLogger("mail.log").setLevel(logging.WARNING)  # aiosmtpd logs every SMTP command at INFO
 LINK = re.compile(r"https?://[^\s\"'<>]+")
 
 
