@@ -54,6 +54,8 @@ INVITE_EXAMPLE = {
     "revoked_at": None,
     "last_sent_at": None,
 }
+# The admin API takes the service key or a staff member's bearer token; an API key is refused (403).
+ADMIN_AUTH = [{"serviceKey": []}, {"jwtAuth": []}]
 STATUS_DOC = (
     "`status` is `active`, `expired`, `used_up` or `revoked`; when several apply, "
     "`revoked` wins over `used_up`, which wins over `expired`."
@@ -78,6 +80,7 @@ LIST = dict(
             response_only=True,
         )
     ],
+    auth=ADMIN_AUTH,
 )
 
 CREATE = dict(
@@ -113,6 +116,7 @@ CREATE = dict(
         ),
         OpenApiExample("Issued", value=INVITE_EXAMPLE, response_only=True, status_codes=["201"]),
     ],
+    auth=ADMIN_AUTH,
 )
 
 DETAIL = dict(
@@ -144,6 +148,7 @@ DETAIL = dict(
             response_only=True,
         )
     ],
+    auth=ADMIN_AUTH,
 )
 
 REVOKE = dict(
@@ -159,6 +164,7 @@ REVOKE = dict(
         403: openapi.FORBIDDEN,
         404: INVITE_NOT_FOUND_RESPONSE,
     },
+    auth=ADMIN_AUTH,
 )
 
 SEND = dict(
@@ -192,6 +198,7 @@ SEND = dict(
             "Sent less than INVITE_RESEND_INTERVAL_SECONDS ago; see Retry-After.", SENT_RECENTLY.format(seconds=42)
         ),
     },
+    auth=ADMIN_AUTH,
 )
 
 PREVIEW = dict(
