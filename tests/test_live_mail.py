@@ -82,6 +82,29 @@ def test_a_reset_asked_over_http_arrives_by_smtp_and_its_link_works(mail_live, m
     assert query["token"][0] not in mail_live.log()
 
 
+@pytest.mark.race
+def test_a_reset_link_used_at_once_by_many_works_exactly_once(mail_live, make_live_user, smtp):
+    from concurrent.futures import ThreadPoolExecutor
+
+    user = make_live_user(email="race-reset@example.com")
+    requests.post(f"{mail_live.url}/auth/password-reset", json={"email": user.email}, timeout=30)
+    _worker_once(smtp)
+    [link] = [link for link in smtp.wait_for(1)[0].links() if "/personal/reset-password?" in link]
+    query = parse_qs(urlsplit(link).query)
+
+    def confirm(n: int) -> int:
+        body = {"uid": query["uid"][0], "token": query["token"][0], "new_password": f"{NEW_PASSWORD}-{n}"}
+        return requests.post(f"{mail_live.url}/auth/password-reset/confirm", json=body, timeout=60).status_code
+
+    with ThreadPoolExecutor(8) as pool:
+        statuses = sorted(pool.map(confirm, range(8)))
+
+    assert statuses == [200] + [400] * 7
+    user.refresh_from_db()
+    winners = [n for n in range(8) if user.check_password(f"{NEW_PASSWORD}-{n}")]
+    assert len(winners) == 1
+
+
 def test_the_reset_answer_is_the_same_bytes_and_about_the_same_time_for_any_email(mail_live, make_live_user):
     user = make_live_user(email="timing@example.com")
     session = requests.Session()

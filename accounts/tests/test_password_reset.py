@@ -261,3 +261,12 @@ def test_the_page_is_not_served_when_a_frontend_is(settings):
     response = Client().get("/personal/reset-password?uid=x&token=y")
 
     assert response.status_code == 404
+
+
+def test_reset_tokens_in_a_logged_path_or_query_are_redacted():
+    from wisdom.logging import redact_text
+
+    line = redact_text("GET /personal/reset-password?uid=MTIz&token=cz1b2c-0123456789abcdef0123456789abcdef 400")
+
+    assert "0123456789abcdef" not in line
+    assert "token=[redacted]" in line
