@@ -218,3 +218,12 @@ def _close_quietly(connection) -> None:
 
 def _duration(seconds: float) -> str:
     return f"{seconds / 3600:g} h" if seconds >= 3600 else f"{seconds:g} s"
+
+
+def outbox_requeue(*, email_ids: list[int]) -> int:
+    """Queues emails again (a failed one, or a sent one to send anew): due now, with a fresh day to succeed in
+    (their attempts so far stay in the log). Returns how many."""
+    now = timezone.now()
+    return Email.objects.filter(pk__in=email_ids).update(
+        status=STATUS.queued, scheduled_time=None, number_of_retries=0, created=now, last_updated=now
+    )

@@ -167,3 +167,26 @@ def test_mail_worker_without_email_url_refuses_to_start(settings):
 
     with pytest.raises(CommandError, match="EMAIL_URL is required"):
         call_command("mail_worker", "--once")
+
+
+def test_staff_see_a_failed_email_with_its_error_and_requeue_it_for_the_worker(smtp_server, send_queued_mail):
+    from django.test import Client
+
+    from accounts.tests.factories import UserFactory
+
+    email = _queue()
+    Email.objects.filter(pk=email.pk).update(created=timezone.now() - timedelta(days=2))
+    send_queued_mail()  # given up: older than a day
+    admin = Client()
+    admin.force_login(UserFactory(email="root@example.com", is_staff=True, is_superuser=True))
+
+    page = admin.get(f"/admin/post_office/email/{email.pk}/change/")
+    resent = admin.get(f"/admin/post_office/email/{email.pk}/resend/", follow=True)
+    assert smtp_server.messages() == []  # the web process queues, never sends
+    send_queued_mail()
+
+    assert page.status_code == 200 and b"given up" in page.content
+    assert b"Queued again" in resent.content
+    assert [m.rcpt_tos for m in smtp_server.wait_for(1)] == [["reader@example.com"]]
+    email.refresh_from_db()
+    assert email.status == STATUS.sent
