@@ -78,12 +78,14 @@ class ServiceKeyAuthentication(BaseAuthentication):
 
 class ApiKeyAuthentication(BaseAuthentication):
     """A person's API key (accounts.models.ApiKey) in X-API-Key: the request acts as the key's owner, with the
-    key as `request.auth`. Takes over whenever X-API-Key is present (even empty): Authorization is then ignored.
-    Routes that refuse keys say so with accounts.permissions.RefuseApiKeys (403)."""
+    key as `request.auth`. Read only on a request without a bearer token, which decides alone when both come
+    (a gateway or proxy may add an X-API-Key of its own; a bearer caller is never judged by it). Otherwise
+    X-API-Key, when present (even empty), decides. Routes that refuse keys say so with
+    accounts.permissions.RefuseApiKeys (403)."""
 
     def authenticate(self, request):
         presented = request.META.get("HTTP_X_API_KEY")
-        if presented is None:
+        if presented is None or _has_bearer_token(request):
             return None
         api_key = api_key_get_by_key(key=presented.strip())
         if api_key is None:
@@ -99,3 +101,8 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
+
+
+def _has_bearer_token(request) -> bool:
+    scheme, _, _ = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    return scheme.lower() == "bearer"

@@ -31,5 +31,5 @@ class ApiKeyScheme(OpenApiAuthenticationExtension):
             "in": "header",
             "name": "X-API-Key",
             "description": "A personal API key from POST /auth/api-keys; acts as its owner. Refused (403) by "
-            "/auth/password, by making keys and by the invite admin API. Sent with Authorization, it decides alone.",
+            "/auth/password, by making keys and by the invite admin API. Ignored when a bearer token is sent too.",
         }

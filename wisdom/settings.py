@@ -244,8 +244,8 @@ THROTTLE_RATE_INVITES = env.str("THROTTLE_RATE_INVITES", default="30/min")
 THROTTLE_RATE_PASSWORD_RESET = env.str("THROTTLE_RATE_PASSWORD_RESET", default="10/hour")
 
 REST_FRAMEWORK = {
-    # Tried in order, the first whose header is present decides alone: X-Service-Key, then X-API-Key
-    # (a person's key), then Authorization: Bearer.
+    # The first whose credential is present decides alone: X-Service-Key; else Authorization: Bearer; else
+    # X-API-Key (a person's key, read only without a bearer token).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ServiceKeyAuthentication",
         "accounts.authentication.ApiKeyAuthentication",

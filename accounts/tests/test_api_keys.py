@@ -188,15 +188,26 @@ def test_a_key_with_a_wrong_secret_behind_a_real_prefix_is_401(api_client, user)
     assert _me(api_client, wrong).json() == {"detail": INVALID_API_KEY}
 
 
-def test_with_both_headers_the_key_decides_and_authorization_is_ignored(api_client, user):
+def test_with_a_bearer_token_too_the_token_decides_and_the_key_is_ignored(api_client, user):
     other = UserFactory(email="carol@example.com")
     key = _key(api_client, user)
 
-    as_key_owner = api_client.get("/auth/me", HTTP_X_API_KEY=key, headers=bearer(other))
-    bad_key_good_bearer = api_client.get("/auth/me", HTTP_X_API_KEY="wrong", headers=bearer(other))
+    as_bearer = api_client.get("/auth/me", HTTP_X_API_KEY=key, headers=bearer(other))
+    bad_key_good_bearer = api_client.get("/auth/me", HTTP_X_API_KEY="a-gateways-own-key", headers=bearer(other))
+    good_key_bad_bearer = api_client.get("/auth/me", HTTP_X_API_KEY=key, HTTP_AUTHORIZATION="Bearer not-a-jwt")
 
-    assert as_key_owner.json()["id"] == str(user.pk)
-    assert bad_key_good_bearer.status_code == 401
+    assert as_bearer.json()["id"] == str(other.pk)
+    assert bad_key_good_bearer.json()["id"] == str(other.pk)
+    assert good_key_bad_bearer.status_code == 401
+
+
+def test_an_authorization_header_of_another_scheme_leaves_the_key_in_charge(api_client, user):
+    """HTTP clients add Basic credentials on their own (requests reads ~/.netrc): only a bearer token decides."""
+    key = _key(api_client, user)
+
+    response = api_client.get("/auth/me", HTTP_X_API_KEY=key, HTTP_AUTHORIZATION="Basic dXNlcjpwYXNz")
+
+    assert response.json()["id"] == str(user.pk)
 
 
 def test_the_service_key_wins_over_an_api_key(api_client, user):
