@@ -125,3 +125,45 @@ def pytest_collection_modifyitems(config, items):
     if dropped:
         config.hook.pytest_deselected(items=dropped)
         items[:] = kept
+
+
+# --- mail: a real SMTP server (aiosmtpd) in the test process ------------------------------------------
+@pytest.fixture(scope="session")
+def smtp_server_session():
+    from tests.helpers.smtp import SmtpServer
+
+    server = SmtpServer().start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture
+def smtp_server(smtp_server_session, settings):
+    """The SMTP server, emptied and running; in-process wisdom (and its mail worker) sends to it."""
+    smtp_server_session.start()  # a test before may have stopped it
+    smtp_server_session.clear()
+    settings.EMAIL_CONFIGURED = True
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST = "127.0.0.1"
+    settings.EMAIL_PORT = smtp_server_session.port
+    settings.EMAIL_HOST_USER = ""
+    settings.EMAIL_HOST_PASSWORD = ""
+    settings.EMAIL_USE_TLS = False
+    settings.EMAIL_USE_SSL = False
+    settings.EMAIL_TIMEOUT = 5
+    return smtp_server_session
+
+
+@pytest.fixture
+def send_queued_mail(smtp_server):
+    """Runs `manage.py mail_worker --once` in the test process; returns its summary line."""
+    import io
+
+    from django.core.management import call_command
+
+    def run() -> str:
+        out = io.StringIO()
+        call_command("mail_worker", "--once", stdout=out)
+        return out.getvalue().strip()
+
+    return run

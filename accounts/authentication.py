@@ -1,5 +1,5 @@
-"""Bearer tokens checked against the account's token version; service-to-service X-Service-Key,
-optionally with X-On-Behalf-Of."""
+"""Bearer tokens checked against the account's token version; a person's API key in X-API-Key;
+service-to-service X-Service-Key, optionally with X-On-Behalf-Of."""
 
 import hmac
 import uuid
@@ -10,12 +10,16 @@ from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
 
 from accounts.principals import SERVICE, ServiceCredentials
-from accounts.selectors import user_get_active
-from accounts.services import token_version_is_current
+from accounts.selectors import api_key_get_by_key, user_get_active
+from accounts.services import api_key_touch, token_version_is_current
 from wisdom import request_context
 
 INVALID_SERVICE_KEY = "Invalid service key"
 SESSION_ENDED = "This session has ended; log in again."
+INVALID_API_KEY = "Invalid API key."
+API_KEY_REVOKED = "This API key has been revoked."
+API_KEY_EXPIRED = "This API key has expired."
+API_KEY_OWNER_INACTIVE = "This API key's account is inactive."
 
 
 class VersionedJWTAuthentication(JWTAuthentication):
@@ -70,3 +74,35 @@ class ServiceKeyAuthentication(BaseAuthentication):
     def authenticate_header(self, request) -> str:
         # The first authenticator's header is what DRF sends with a 401; people use Bearer.
         return f'Bearer realm="{self.www_authenticate_realm}"'
+
+
+class ApiKeyAuthentication(BaseAuthentication):
+    """A person's API key (accounts.models.ApiKey) in X-API-Key: the request acts as the key's owner, with the
+    key as `request.auth`. Read only on a request without a bearer token, which decides alone when both come
+    (a gateway or proxy may add an X-API-Key of its own; a bearer caller is never judged by it). Otherwise
+    X-API-Key, when present (even empty), decides. Routes that refuse keys say so with
+    accounts.permissions.RefuseApiKeys (403)."""
+
+    def authenticate(self, request):
+        presented = request.META.get("HTTP_X_API_KEY")
+        if presented is None or _has_bearer_token(request):
+            return None
+        api_key = api_key_get_by_key(key=presented.strip())
+        if api_key is None:
+            raise exceptions.AuthenticationFailed(INVALID_API_KEY, code="invalid_api_key")
+        if api_key.revoked:
+            raise exceptions.AuthenticationFailed(API_KEY_REVOKED, code="api_key_revoked")
+        if api_key.has_expired:
+            raise exceptions.AuthenticationFailed(API_KEY_EXPIRED, code="api_key_expired")
+        if not api_key.user.is_active:
+            raise exceptions.AuthenticationFailed(API_KEY_OWNER_INACTIVE, code="user_inactive")
+        api_key_touch(api_key=api_key)
+        return api_key.user, api_key
+
+    def authenticate_header(self, request) -> str:
+        return 'Bearer realm="api"'
+
+
+def _has_bearer_token(request) -> bool:
+    scheme, _, _ = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
+    return scheme.lower() == "bearer"

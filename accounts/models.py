@@ -6,6 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F
 from django.utils import timezone
+from rest_framework_api_key.models import AbstractAPIKey, BaseAPIKeyManager
 
 from accounts.emails import EMAIL_KEY_MAX_LENGTH, EMAIL_TAKEN, email_key, validate_email_key_length
 from accounts.managers import UserManager
@@ -32,6 +33,7 @@ class User(AbstractBaseUser, PermissionsMixin):
     is_active = models.BooleanField(default=True)
     is_staff = models.BooleanField(default=False)
     date_joined = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(auto_now=True)
     # In every token (accounts.services.tokens_for); a token naming an older version is refused.
     token_version = models.PositiveIntegerField(default=0, editable=False)
 
@@ -100,3 +102,31 @@ def _with_updated(kwargs: dict, field: str) -> dict:
     if kwargs.get("update_fields") is None:
         return kwargs
     return {**kwargs, "update_fields": {*kwargs["update_fields"], field}}
+
+
+class ApiKeyManager(BaseAPIKeyManager):
+    def assign_key(self, obj: "ApiKey") -> str:
+        """The library's, but the primary key stays a UUID: it would be `<prefix>.<hash>`, naming the hash."""
+        key, obj.prefix, obj.hashed_key = self.key_generator.generate()
+        return key
+
+
+class ApiKey(AbstractAPIKey):
+    """A person's API key, sent as X-API-Key: `<prefix>.<secret>`. djangorestframework-api-key keeps only a
+    SHA-512 hash of it and compares in constant time; the prefix, shown, finds the row. Revoked, never deleted,
+    so a log line that names a key can still be traced to its owner."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="api_keys")
+    last_used_at = models.DateTimeField(null=True, blank=True, editable=False)
+    revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    objects = ApiKeyManager()
+
+    class Meta(AbstractAPIKey.Meta):
+        verbose_name = "API key"
+        verbose_name_plural = "API keys"
+        indexes = [models.Index(fields=["user", "-created"], name="accounts_apikey_user_created")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix})"

@@ -1,7 +1,11 @@
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.permissions import BasePermission
 
+from accounts.models import ApiKey
 from accounts.principals import ServiceCredentials
 from wisdom.errors import ApiError
+
+API_KEY_REFUSED = "API keys cannot be used on this route; use a bearer token from /auth/login."
 
 
 class OnBehalfOfRequired(ApiError):
@@ -11,6 +15,10 @@ class OnBehalfOfRequired(ApiError):
 
 def is_service_itself(request) -> bool:
     return isinstance(request.auth, ServiceCredentials) and not request.auth.delegated
+
+
+def is_api_key(request) -> bool:
+    return isinstance(request.auth, ApiKey)
 
 
 class IsPerson(BasePermission):
@@ -28,5 +36,17 @@ class IsServiceOrStaff(BasePermission):
     def has_permission(self, request, view) -> bool:
         if is_service_itself(request):
             return True
+        if is_api_key(request):
+            raise PermissionDenied(API_KEY_REFUSED)  # a staff member's key is no way into the admin API
         user = request.user
         return bool(user and user.is_authenticated and user.is_staff)
+
+
+class RefuseApiKeys(BasePermission):
+    """403 for a request authenticated by X-API-Key: routes that change the password or make keys need a
+    bearer token (or the service acting for the user)."""
+
+    message = API_KEY_REFUSED
+
+    def has_permission(self, request, view) -> bool:
+        return not is_api_key(request)

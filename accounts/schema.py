@@ -19,3 +19,17 @@ class ServiceKeyScheme(OpenApiAuthenticationExtension):
             "name": "X-Service-Key",
             "description": "Internal services only. Add X-On-Behalf-Of: <user id> to act as that user.",
         }
+
+
+class ApiKeyScheme(OpenApiAuthenticationExtension):
+    target_class = "accounts.authentication.ApiKeyAuthentication"
+    name = "apiKey"
+
+    def get_security_definition(self, auto_schema):
+        return {
+            "type": "apiKey",
+            "in": "header",
+            "name": "X-API-Key",
+            "description": "A personal API key from POST /auth/api-keys; acts as its owner. Refused (403) by "
+            "/auth/password, by making keys and by the invite admin API. Ignored when a bearer token is sent too.",
+        }

@@ -1,12 +1,14 @@
 from rest_framework import serializers
 
-from accounts.models import User
-from wisdom.fields import StringField
+from accounts.models import ApiKey, User
+from wisdom.fields import EmailStringField, StringField
+
+PASSWORD_STYLE = {"input_type": "password"}
 
 
 class LoginSerializer(serializers.Serializer):
     email = StringField(max_length=254, trim_whitespace=True)
-    password = StringField(max_length=4096, trim_whitespace=False, style={"input_type": "password"})
+    password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
 
 
 class RefreshSerializer(serializers.Serializer):
@@ -21,7 +23,81 @@ class TokenPairSerializer(serializers.Serializer):
 
 
 class MeSerializer(serializers.ModelSerializer):
+    created_at = serializers.DateTimeField(source="date_joined", read_only=True, help_text="Same as date_joined.")
+
     class Meta:
         model = User
-        fields = ["id", "email", "first_name", "last_name", "plan", "is_staff", "date_joined"]
+        fields = [
+            "id",
+            "email",
+            "first_name",
+            "last_name",
+            "is_active",
+            "created_at",
+            "updated_at",
+            "plan",
+            "is_staff",
+            "date_joined",
+        ]
         read_only_fields = fields
+
+
+class MeUpdateSerializer(serializers.Serializer):
+    """Only the names; any other field in the body is refused, not silently ignored."""
+
+    first_name = StringField(required=False, allow_blank=True, max_length=150)
+    last_name = StringField(required=False, allow_blank=True, max_length=150)
+
+    def validate(self, attrs: dict) -> dict:
+        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
+        if unknown:
+            raise serializers.ValidationError({name: ["This field cannot be changed here."] for name in unknown})
+        return attrs
+
+
+class PasswordChangeSerializer(serializers.Serializer):
+    current_password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
+    new_password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
+
+
+class PasswordResetSerializer(serializers.Serializer):
+    email = EmailStringField(max_length=254)
+
+
+class PasswordResetConfirmSerializer(serializers.Serializer):
+    uid = StringField(max_length=64, help_text="The `uid` of the reset link.")
+    token = StringField(max_length=128, help_text="The `token` of the reset link.")
+    new_password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
+
+
+class DetailSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+
+
+class ApiKeyCreateSerializer(serializers.Serializer):
+    name = StringField(min_length=1, max_length=50, help_text="Yours, to tell keys apart.")
+    expires_at = serializers.DateTimeField(
+        required=False, allow_null=True, help_text="ISO 8601, in the future; null or absent: never expires."
+    )
+
+
+class ApiKeySerializer(serializers.ModelSerializer):
+    created_at = serializers.DateTimeField(source="created", read_only=True)
+    expires_at = serializers.DateTimeField(source="expiry_date", read_only=True, allow_null=True)
+    prefix = serializers.CharField(read_only=True, help_text="The key's first 8 characters: how to tell it.")
+
+    class Meta:
+        model = ApiKey
+        fields = ["id", "name", "prefix", "created_at", "last_used_at", "expires_at", "revoked_at"]
+        read_only_fields = fields
+
+
+class ApiKeyCreatedSerializer(ApiKeySerializer):
+    key = serializers.SerializerMethodField(help_text="Send it as X-API-Key. Shown this once; only a hash is kept.")
+
+    class Meta(ApiKeySerializer.Meta):
+        fields = ["id", "name", "key", "prefix", "created_at", "last_used_at", "expires_at"]
+        read_only_fields = fields
+
+    def get_key(self, obj) -> str:
+        return self.context["key"]

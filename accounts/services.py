@@ -1,28 +1,47 @@
 """Account rules: logging in (with failed-login limits), the one token response shape, refresh with rotation,
-ending sessions, creating users."""
+logging out and ending sessions, changing and resetting a password, the profile, API keys, creating users."""
 
 import time
+import uuid
+from datetime import datetime, timedelta
+from urllib.parse import urlencode
 
+import jwt
 from django.conf import settings
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.password_validation import validate_password
+from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
+from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_decode, urlsafe_base64_encode
+from rest_framework import status
 from rest_framework.exceptions import Throttled
 from rest_framework_simplejwt.exceptions import TokenError
+from rest_framework_simplejwt.state import token_backend
 from rest_framework_simplejwt.token_blacklist.models import BlacklistedToken, OutstandingToken
 from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.emails import EMAIL_TAKEN, email_key, validate_email_key_length
-from accounts.models import Plan, User
-from accounts.selectors import user_email_taken
-from wisdom.cache import cache_add, cache_get_many, cache_incr
-from wisdom.errors import ApiError
+from accounts.models import ApiKey, Plan, User
+from accounts.selectors import api_key_get, user_email_taken, user_get_by_email
+from mail.services import email_build
+from wisdom.cache import cache_add, cache_count, cache_get_many, cache_incr
+from wisdom.errors import NON_FIELD_ERRORS, ApiError
 
 INVALID_CREDENTIALS = "Invalid email or password."
 INVALID_REFRESH = "Refresh token is invalid or expired."
+WRONG_CURRENT_PASSWORD = "Your current password is not correct."
+RESET_LINK_INVALID = "This password reset link is invalid or has expired; ask for a new one."
+RESET_REQUESTED = "If an account uses this email, a link to reset its password is on its way."
+API_KEY_NOT_FOUND = "API key not found."
+API_KEY_EXPIRY_PAST = "The expiry must be in the future."
+RESET_EMAIL_TEMPLATE = "accounts/email/password_reset"
 # The claim carrying User.token_version; a token whose version is not the account's current one is refused.
 TOKEN_VERSION_CLAIM = "ver"
 
@@ -41,6 +60,12 @@ class EmailTaken(ApiError):
     status_code = 409
     default_detail = EMAIL_TAKEN
     default_code = "email_taken"
+
+
+class ApiKeyNotFound(ApiError):
+    status_code = status.HTTP_404_NOT_FOUND
+    default_detail = API_KEY_NOT_FOUND
+    default_code = "api_key_not_found"
 
 
 def tokens_for(*, user: User) -> dict:
@@ -147,15 +172,219 @@ def tokens_refresh(*, refresh_token: str) -> dict:
     return tokens_for(user=user)
 
 
+def refresh_token_revoke(*, refresh_token: str) -> None:
+    """Logs one session out: the refresh token never works again (its access token lives out its minutes).
+
+    A token of ours that already cannot be used (expired, used, from an ended session) needs nothing, so logging
+    out twice is no error; anything else (not signed by us, not a refresh token) is InvalidCredentials."""
+    try:
+        refresh = RefreshToken(refresh_token)  # checks signature, expiry, type and the blacklist
+    except TokenError:
+        if _signed_refresh_token(refresh_token):
+            return
+        raise InvalidCredentials(INVALID_REFRESH) from None
+    user_id = refresh.payload.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])
+    user = User.objects.filter(pk=user_id).first() if user_id else None
+    if user is None or not token_version_is_current(token=refresh, user=user):
+        return  # its session has ended already
+    try:
+        with transaction.atomic():
+            outstanding, _ = OutstandingToken.objects.get_or_create(
+                jti=refresh.payload["jti"],
+                defaults={"user": user, "token": str(refresh), "expires_at": datetime_from_epoch(refresh["exp"])},
+            )
+            BlacklistedToken.objects.get_or_create(token=outstanding)
+    except IntegrityError:
+        pass  # a refresh or logout of the same token won the race: it is blacklisted either way
+
+
+def _signed_refresh_token(token: str) -> bool:
+    """True for a refresh token we signed, whatever its expiry."""
+    backend = token_backend
+    try:
+        payload = jwt.decode(
+            token,
+            backend.get_verifying_key(token),
+            algorithms=[backend.algorithm],
+            options={"verify_exp": False, "verify_aud": False},
+        )
+    except jwt.InvalidTokenError:
+        return False
+    return payload.get("token_type") == "refresh"
+
+
 def token_version_is_current(*, token, user: User) -> bool:
     """False for a token minted before the account's last password change or end of sessions."""
     return token.get(TOKEN_VERSION_CLAIM) == user.token_version
 
 
 def user_sessions_end(*, user: User) -> None:
-    """Every token issued so far stops working at once (a later logout-all route calls this)."""
+    """Every access and refresh token issued so far stops working at once (POST /auth/logout-all). API keys
+    are no sessions: they stay until revoked."""
     User.objects.filter(pk=user.pk).update(token_version=F("token_version") + 1)
     user.refresh_from_db(fields=["token_version"])
+
+
+def user_password_set(*, user: User, password_hash: str) -> None:
+    """The new password and the end of every earlier session, in one UPDATE. Callers hash first (slowly, with
+    make_password) and outside any transaction that holds a lock."""
+    User.objects.filter(pk=user.pk).update(password=password_hash, token_version=F("token_version") + 1)
+    user.refresh_from_db(fields=["password", "token_version"])
+
+
+def user_password_change(*, user: User, current_password: str, new_password: str, address: str) -> dict:
+    """A new password for a caller who knows the current one; a fresh token pair, every other session ended.
+
+    A wrong current password counts as a failed login for the account's email (and is refused with 429 once
+    too many failed), so a stolen access token cannot be used to guess the password here."""
+    login_failures_check(address=address, email=user.email)
+    if not user.check_password(current_password):
+        login_failure_record(address=address, email=user.email)
+        raise DjangoValidationError({"current_password": [WRONG_CURRENT_PASSWORD]})
+    _validate_new_password(password=new_password, user=user)
+    user_password_set(user=user, password_hash=make_password(new_password))
+    return tokens_for(user=user)
+
+
+def user_profile_update(*, user: User, first_name: str | None = None, last_name: str | None = None) -> User:
+    """Changes the given names only; the rest of the account is not the caller's to change here."""
+    changed = {
+        name: value.strip()
+        for name, value in (("first_name", first_name), ("last_name", last_name))
+        if value is not None
+    }
+    for name, value in changed.items():
+        setattr(user, name, value)
+    if changed:
+        user.save(update_fields=[*changed, "updated_at"])
+    return user
+
+
+def _validate_new_password(*, password: str, user: User) -> None:
+    try:
+        validate_password(password, user=user)
+    except DjangoValidationError as exc:
+        raise DjangoValidationError({"new_password": exc.messages}) from None
+
+
+# --- Password reset ------------------------------------------------------------------------------------
+# Asking is answered the same whether or not an account uses the email, after the same work: the lookup, a
+# token, the email rendered and validated; only an eligible account's email is then saved to the outbox (the
+# one INSERT). Links are Django's PasswordResetTokenGenerator tokens: valid PASSWORD_RESET_TIMEOUT seconds,
+# and only while the password (and email) are what they were, so a link works once.
+
+
+def password_reset_request(*, email: str) -> None:
+    """Queues a reset link for an active account with a password that uses `email`; for anything else, nothing
+    (with the same work and the same answer). At most PASSWORD_RESET_EMAIL_LIMIT per email per window."""
+    within_limit = _reset_emails_within_limit(email=email)
+    user = user_get_by_email(email=email)
+    eligible = user is not None and user.is_active and user.has_usable_password()
+    recipient = user if eligible else User(id=uuid.uuid4(), email=email, password=make_password(None))
+    try:
+        outgoing = email_build(
+            to=recipient.email, template=RESET_EMAIL_TEMPLATE, context=_reset_email_context(user=recipient)
+        )
+    except DjangoValidationError:
+        if eligible:
+            raise
+        return  # an address the outbox would refuse, with no account behind it
+    if eligible and within_limit:
+        with transaction.atomic():
+            outgoing.save()
+
+
+def _reset_emails_within_limit(*, email: str) -> bool:
+    digest = salted_hmac("accounts.password-reset", email_key(email), algorithm="sha256").hexdigest()
+    count = cache_count(f"password-reset:{digest}", window_seconds=settings.PASSWORD_RESET_EMAIL_WINDOW_SECONDS)
+    return count is None or count <= settings.PASSWORD_RESET_EMAIL_LIMIT  # the cache down: fail open
+
+
+def _reset_email_context(*, user: User) -> dict:
+    query = urlencode(
+        {"uid": urlsafe_base64_encode(force_bytes(user.pk)), "token": default_token_generator.make_token(user)}
+    )
+    base = settings.FRONTEND_BASE_URL or settings.BASE_URL
+    return {
+        "first_name": user.first_name,
+        "reset_url": f"{base}/personal/reset-password?{query}",
+        "expires_at": timezone.now() + timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT),
+        "valid_for": _duration(settings.PASSWORD_RESET_TIMEOUT),
+    }
+
+
+def password_reset_user(*, uid: str, token: str) -> User | None:
+    """The active account a reset link is for, if the link is still valid; reading it consumes nothing."""
+    try:
+        user_id = uuid.UUID(urlsafe_base64_decode(uid).decode())
+    except (ValueError, TypeError, UnicodeDecodeError):
+        return None
+    user = User.objects.filter(pk=user_id, is_active=True).first()
+    if user is None or not default_token_generator.check_token(user, token):
+        return None
+    return user
+
+
+def password_reset_confirm(*, uid: str, token: str, new_password: str) -> dict:
+    """Sets the password from a valid link (which then never works again) and ends every earlier session;
+    a fresh token pair. Django's ValidationError (400) for a bad link or a weak password."""
+    user = password_reset_user(uid=uid, token=token)
+    if user is None:
+        raise DjangoValidationError({NON_FIELD_ERRORS: [RESET_LINK_INVALID]})
+    _validate_new_password(password=new_password, user=user)
+    password_hash = make_password(new_password)
+    with transaction.atomic():
+        # The row lock makes two uses of one link queue: the second sees the new password, so the link is dead.
+        locked = User.objects.select_for_update().filter(pk=user.pk, is_active=True).first()
+        if locked is None or not default_token_generator.check_token(locked, token):
+            raise DjangoValidationError({NON_FIELD_ERRORS: [RESET_LINK_INVALID]})
+        user_password_set(user=locked, password_hash=password_hash)
+    return tokens_for(user=locked)
+
+
+def _duration(seconds: int) -> str:
+    for unit, size in (("day", 86400), ("hour", 3600), ("minute", 60)):
+        if seconds >= size and seconds % size == 0:
+            count = seconds // size
+            return f"{count} {unit}{'s' if count != 1 else ''}"
+    return f"{seconds} seconds"
+
+
+# --- Personal API keys ---------------------------------------------------------------------------------
+API_KEY_TOUCH_SECONDS = 60  # last_used_at is written at most this often per key
+
+
+def api_key_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
+    """A new key for `user`: the row, and the key itself, which is shown this once and stored only hashed."""
+    if expires_at is not None and expires_at <= timezone.now():
+        raise DjangoValidationError({"expires_at": [API_KEY_EXPIRY_PAST]})
+    api_key = ApiKey(user=user, name=name.strip(), expiry_date=expires_at)
+    key = ApiKey.objects.assign_key(api_key)
+    api_key.save(force_insert=True)
+    return api_key, key
+
+
+def api_key_revoke(*, user: User, key_id: uuid.UUID) -> ApiKey:
+    """Revokes one of the user's keys for good (ApiKeyNotFound, 404, for anyone else's); idempotent, the first
+    revocation time is kept. The row stays, so logs that name the key can still be traced."""
+    api_key = api_key_get(user=user, key_id=key_id)
+    if api_key is None:
+        raise ApiKeyNotFound()
+    ApiKey.objects.filter(pk=api_key.pk, revoked=False).update(revoked=True, revoked_at=timezone.now())
+    api_key.refresh_from_db(fields=["revoked", "revoked_at"])
+    return api_key
+
+
+def api_key_touch(*, api_key: ApiKey) -> None:
+    """Records a use: at most one UPDATE per key per API_KEY_TOUCH_SECONDS, however many requests."""
+    now = timezone.now()
+    stale = now - timedelta(seconds=API_KEY_TOUCH_SECONDS)
+    if api_key.last_used_at is not None and api_key.last_used_at > stale:
+        return
+    ApiKey.objects.filter(pk=api_key.pk).filter(Q(last_used_at__isnull=True) | Q(last_used_at__lte=stale)).update(
+        last_used_at=now
+    )
+    api_key.last_used_at = now
 
 
 def user_create(

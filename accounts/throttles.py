@@ -11,6 +11,13 @@ class LoginIpThrottle(IpRateThrottle):
     scope = "login_ip"
 
 
+class PasswordResetIpThrottle(IpRateThrottle):
+    """Reset requests and confirmations (API and page) per client address, one budget; the emails one address
+    receives are limited apart from this, in accounts.services."""
+
+    scope = "password_reset_ip"
+
+
 def client_address(request: HttpRequest | Request) -> str:
     """The client's address as every throttle sees it (behind NUM_PROXIES trusted proxies); takes Django's
     HttpRequest too, for the admin login."""

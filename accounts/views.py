@@ -4,15 +4,40 @@ from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from accounts import services
-from accounts.serializers import LoginSerializer, MeSerializer, RefreshSerializer, TokenPairSerializer
-from accounts.throttles import LoginIpThrottle, client_address
+from accounts import selectors, services
+from accounts.permissions import API_KEY_REFUSED, IsPerson, RefuseApiKeys
+from accounts.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    DetailSerializer,
+    LoginSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    RefreshSerializer,
+    TokenPairSerializer,
+)
+from accounts.throttles import LoginIpThrottle, PasswordResetIpThrottle, client_address
 from wisdom import openapi
 
 TOKEN_EXAMPLE = OpenApiExample(
     "Tokens",
     value={"access_token": "eyJ...", "refresh_token": "eyJ...", "token_type": "bearer", "expires_in": 1800},
     response_only=True,
+)
+# Routes that refuse X-API-Key list the other two ways in.
+NO_API_KEY = [{"jwtAuth": []}, {"serviceKey": []}]
+UNAUTHENTICATED = openapi.error(
+    "No valid credentials: none, an expired or ended token, or an unknown, revoked or expired API key.",
+    "Authentication credentials were not provided.",
+)
+REFUSES_API_KEYS = openapi.error("Called with an API key (X-API-Key), which this route refuses.", API_KEY_REFUSED)
+THROTTLED_RESET = openapi.error(
+    "Too many reset requests and confirmations from this address; see Retry-After.",
+    "Request was throttled. Expected available in 360 seconds.",
 )
 
 
@@ -70,11 +95,203 @@ class RefreshView(APIView):
         return Response(services.tokens_refresh(**serializer.validated_data))
 
 
+class LogoutView(APIView):
+    """The refresh token is the credential: a client whose access token has run out can still log out."""
+
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Log out one session: its refresh token never works again",
+        description="Idempotent: a refresh token of ours that is already expired, used or from an ended session "
+        "is 204 too. The session's access token works until it expires (at most JWT_ACCESS_TOKEN_MINUTES); "
+        "/auth/logout-all ends access tokens at once.",
+        request=RefreshSerializer,
+        responses={
+            204: None,
+            400: openapi.BAD_REQUEST,
+            401: openapi.error("Not a refresh token signed by this server.", services.INVALID_REFRESH),
+            413: openapi.PAYLOAD_TOO_LARGE,
+        },
+        auth=[],
+    )
+    def post(self, request):
+        serializer = RefreshSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.refresh_token_revoke(**serializer.validated_data)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class LogoutAllView(APIView):
+    @extend_schema(
+        tags=["auth"],
+        summary="Log out everywhere: every access and refresh token of the caller stops working at once",
+        description="API keys are not sessions: they keep working until revoked (DELETE /auth/api-keys/{id}).",
+        request=None,
+        responses={204: None, 401: UNAUTHENTICATED},
+    )
+    def post(self, request):
+        services.user_sessions_end(user=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class PasswordChangeView(APIView):
+    permission_classes = [IsPerson, RefuseApiKeys]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Change the password; every other session ends",
+        description="Answers a fresh token pair: every token issued before, this request's included, stops working. "
+        "Django's password validators apply. A wrong current password counts as a failed login.",
+        request=PasswordChangeSerializer,
+        responses={
+            200: TokenPairSerializer,
+            400: openapi.BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: REFUSES_API_KEYS,
+            413: openapi.PAYLOAD_TOO_LARGE,
+            429: openapi.error(
+                "Too many failed logins (wrong current passwords among them); see Retry-After.",
+                "Request was throttled. Expected available in 60 seconds.",
+            ),
+        },
+        examples=[TOKEN_EXAMPLE],
+        auth=NO_API_KEY,
+    )
+    def post(self, request):
+        serializer = PasswordChangeSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        tokens = services.user_password_change(
+            user=request.user, address=client_address(request), **serializer.validated_data
+        )
+        return Response(tokens)
+
+
 class MeView(APIView):
     @extend_schema(
         tags=["auth"],
         summary="The caller's own account",
-        responses={200: MeSerializer, 400: openapi.BAD_REQUEST, 401: openapi.UNAUTHENTICATED},
+        responses={200: MeSerializer, 400: openapi.BAD_REQUEST, 401: UNAUTHENTICATED},
     )
     def get(self, request):
         return Response(MeSerializer(request.user).data)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Change the caller's names",
+        description="Only first_name and last_name; any other field is a 400.",
+        request=MeUpdateSerializer,
+        responses={200: MeSerializer, 400: openapi.BAD_REQUEST, 401: UNAUTHENTICATED, 413: openapi.PAYLOAD_TOO_LARGE},
+    )
+    def patch(self, request):
+        serializer = MeUpdateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        user = services.user_profile_update(user=request.user, **serializer.validated_data)
+        return Response(MeSerializer(user).data)
+
+
+class PasswordResetView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PasswordResetIpThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Ask for a password reset link by email",
+        description="Always 202 with the same body, whether or not an account uses the email (an active account "
+        "with a password gets the link, valid PASSWORD_RESET_TIMEOUT seconds, once). Per email at most "
+        "PASSWORD_RESET_EMAIL_LIMIT links per window are sent; further asks get the same 202.",
+        request=PasswordResetSerializer,
+        responses={
+            202: DetailSerializer,
+            400: openapi.BAD_REQUEST,
+            413: openapi.PAYLOAD_TOO_LARGE,
+            429: THROTTLED_RESET,
+        },
+        examples=[OpenApiExample("Asked", value={"detail": services.RESET_REQUESTED}, response_only=True)],
+        auth=[],
+    )
+    def post(self, request):
+        serializer = PasswordResetSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        services.password_reset_request(**serializer.validated_data)
+        return Response({"detail": services.RESET_REQUESTED}, status=status.HTTP_202_ACCEPTED)
+
+
+class PasswordResetConfirmView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes = [PasswordResetIpThrottle]
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Set a new password from a reset link; every earlier session ends",
+        description="`uid` and `token` are the link's query parameters. The link then never works again; it also "
+        "stops working when it expires or the password changes otherwise.",
+        request=PasswordResetConfirmSerializer,
+        responses={
+            200: TokenPairSerializer,
+            400: openapi.BAD_REQUEST,
+            413: openapi.PAYLOAD_TOO_LARGE,
+            429: THROTTLED_RESET,
+        },
+        examples=[TOKEN_EXAMPLE],
+        auth=[],
+    )
+    def post(self, request):
+        serializer = PasswordResetConfirmSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        return Response(services.password_reset_confirm(**serializer.validated_data))
+
+
+class ApiKeyListCreateView(APIView):
+    def get_permissions(self):
+        if self.request.method == "POST":
+            return [IsPerson(), RefuseApiKeys()]  # a key cannot make keys
+        return super().get_permissions()
+
+    @extend_schema(
+        tags=["auth"],
+        summary="The caller's API keys (never their secrets), revoked ones included",
+        responses={200: ApiKeySerializer(many=True), 401: UNAUTHENTICATED},
+    )
+    def get(self, request):
+        return Response(ApiKeySerializer(selectors.api_key_list(user=request.user), many=True).data)
+
+    @extend_schema(
+        tags=["auth"],
+        summary="Make an API key; the key is in this answer only",
+        description="Send the key as `X-API-Key: <key>`: it acts as you on every route a person may use, except "
+        "the admin API, /auth/password and making keys (403). Revoked, expired, or whose owner is inactive: 401.",
+        request=ApiKeyCreateSerializer,
+        responses={
+            201: ApiKeyCreatedSerializer,
+            400: openapi.BAD_REQUEST,
+            401: UNAUTHENTICATED,
+            403: REFUSES_API_KEYS,
+            413: openapi.PAYLOAD_TOO_LARGE,
+        },
+        auth=NO_API_KEY,
+    )
+    def post(self, request):
+        serializer = ApiKeyCreateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        api_key, key = services.api_key_create(user=request.user, **serializer.validated_data)
+        return Response(ApiKeyCreatedSerializer(api_key, context={"key": key}).data, status=status.HTTP_201_CREATED)
+
+
+class ApiKeyDetailView(APIView):
+    @extend_schema(
+        tags=["auth"],
+        summary="Revoke one of the caller's API keys, for good",
+        description="Idempotent. The key is kept, revoked, so what it did can still be traced.",
+        responses={
+            204: None,
+            401: UNAUTHENTICATED,
+            404: openapi.error("Not one of the caller's keys.", services.API_KEY_NOT_FOUND),
+        },
+    )
+    def delete(self, request, id):
+        services.api_key_revoke(user=request.user, key_id=id)
+        return Response(status=status.HTTP_204_NO_CONTENT)

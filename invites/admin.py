@@ -4,6 +4,7 @@ Actions call services; the add and change forms save through the model form, who
 the same rules as invite_create.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.db.models import QuerySet
@@ -11,6 +12,7 @@ from django.http import HttpRequest
 from django.utils.html import format_html
 
 from invites import services
+from invites.errors import InviteNotSendable, InviteSentRecently
 from invites.models import MAX_EXPIRES_IN_DAYS, Invite, InviteRedemption, InviteStatus
 
 
@@ -47,14 +49,33 @@ class RedemptionInline(admin.TabularInline):
 
 @admin.register(Invite)
 class InviteAdmin(admin.ModelAdmin):
-    list_display = ("__str__", "status_label", "uses", "email", "note", "inviter", "expires_at", "created_at")
+    list_display = (
+        "__str__",
+        "status_label",
+        "uses",
+        "email",
+        "note",
+        "inviter",
+        "expires_at",
+        "created_at",
+        "last_sent",
+    )
     list_filter = (StatusFilter,)
     search_fields = ("email", "note", "=token")
-    list_select_related = ("inviter",)
-    readonly_fields = ("id", "share_url_field", "status_label", "use_count", "inviter", "created_at", "revoked_at")
+    list_select_related = ("inviter", "last_email")
+    readonly_fields = (
+        "id",
+        "share_url_field",
+        "status_label",
+        "use_count",
+        "inviter",
+        "created_at",
+        "revoked_at",
+        "last_sent",
+    )
     add_fields = ("email", "note", "expires_at", "max_uses")
     inlines = (RedemptionInline,)
-    actions = ("revoke_selected", "extend_expiry")
+    actions = ("send_email", "revoke_selected", "extend_expiry")
     date_hierarchy = "created_at"
 
     def get_fields(self, request, obj=None):
@@ -69,6 +90,7 @@ class InviteAdmin(admin.ModelAdmin):
             "inviter",
             "created_at",
             "revoked_at",
+            "last_sent",
         )
 
     def get_readonly_fields(self, request, obj=None):
@@ -106,6 +128,38 @@ class InviteAdmin(admin.ModelAdmin):
             '<input type="text" id="invite-share-url" readonly size="90" value="{}" onfocus="this.select()">',
             obj.share_url,
         )
+
+    @admin.display(description="last sent", ordering="last_sent_at")
+    def last_sent(self, obj: Invite) -> str:
+        """When its email was queued, and where that email is now (queued, sent, failed after retries)."""
+        if obj.last_sent_at is None:
+            return "never"
+        when = f"{obj.last_sent_at:%Y-%m-%d %H:%M} UTC"
+        if obj.last_email is None:
+            return when
+        return f"{when} ({obj.last_email.get_status_display()})"
+
+    @admin.action(description="Send invite email", permissions=["change"])
+    def send_email(self, request: HttpRequest, queryset: QuerySet[Invite]) -> None:
+        sent, recently, unsendable = [], [], []
+        for invite in queryset:
+            try:
+                services.invite_email_send(invite=invite)
+            except InviteSentRecently:
+                recently.append(invite)
+            except InviteNotSendable as exc:
+                unsendable.append(f"{invite}: {exc.detail}")
+            else:
+                sent.append(invite)
+        message = f"Queued {len(sent)} invite email(s); the mail worker sends them."
+        if recently:
+            message += (
+                f" {len(recently)} were sent less than {settings.INVITE_RESEND_INTERVAL_SECONDS} seconds ago"
+                " and were left alone."
+            )
+        if unsendable:
+            message += " Not sent: " + "; ".join(unsendable)
+        self.message_user(request, message, messages.SUCCESS if not (recently or unsendable) else messages.WARNING)
 
     @admin.action(description="Revoke selected invites")
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[Invite]) -> None:

@@ -70,6 +70,13 @@ class Invite(models.Model):
     use_count = models.PositiveIntegerField(default=0, editable=False)
     created_at = models.DateTimeField(default=timezone.now, editable=False)
     revoked_at = models.DateTimeField(null=True, blank=True, editable=False)
+    # When its email was last queued (invites.services.invite_email_send), and that email in the outbox.
+    last_sent_at = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="When its email was last queued for sending; null: never."
+    )
+    last_email = models.ForeignKey(
+        "post_office.Email", null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
 
     objects = InviteQuerySet.as_manager()
 

@@ -5,13 +5,22 @@ from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiRespo
 
 from accounts.emails import EMAIL_TAKEN
 from accounts.serializers import TokenPairSerializer
-from invites.errors import EMAIL_REQUIRED, GONE_DETAILS, INVITE_NOT_FOUND
+from invites.errors import (
+    EMAIL_REQUIRED,
+    EMAIL_REQUIRED_TO_SEND,
+    GONE_DETAILS,
+    INVITE_NOT_FOUND,
+    NO_EMAIL_TO_SEND,
+    NOT_SENDABLE_DETAILS,
+    SENT_RECENTLY,
+)
 from invites.models import InviteStatus
 from invites.serializers import (
     InviteCreateSerializer,
     InviteDetailSerializer,
     InviteGoneSerializer,
     InviteListFilterSerializer,
+    InviteNotSendableSerializer,
     InvitePreviewSerializer,
     InviteSerializer,
     RedeemSerializer,
@@ -43,7 +52,10 @@ INVITE_EXAMPLE = {
     "inviter_name": "Stella",
     "created_at": "2026-01-01T12:00:00Z",
     "revoked_at": None,
+    "last_sent_at": None,
 }
+# The admin API takes the service key or a staff member's bearer token; an API key is refused (403).
+ADMIN_AUTH = [{"serviceKey": []}, {"jwtAuth": []}]
 STATUS_DOC = (
     "`status` is `active`, `expired`, `used_up` or `revoked`; when several apply, "
     "`revoked` wins over `used_up`, which wins over `expired`."
@@ -68,17 +80,30 @@ LIST = dict(
             response_only=True,
         )
     ],
+    auth=ADMIN_AUTH,
 )
 
 CREATE = dict(
     tags=["invites"],
     summary="Issue an invite",
     description="For a service key (without X-On-Behalf-Of) or a staff user, who is recorded as the inviter. "
-    f"Give `expires_at` or `expires_in_days`, or neither for an invite that never expires. {STATUS_DOC}",
+    f"Give `expires_at` or `expires_in_days`, or neither for an invite that never expires. {STATUS_DOC} "
+    "With `send_email: true` the invite is also emailed to `email`, queued in the same transaction (the mail "
+    "worker sends it); `last_sent_at` then says when.",
     request=InviteCreateSerializer,
     responses={
         201: InviteSerializer,
-        400: openapi.BAD_REQUEST,
+        400: OpenApiResponse(
+            openapi.BAD_REQUEST.response,
+            description="Invalid input, or `send_email` without an email.",
+            examples=[
+                OpenApiExample(
+                    "send_email without an email",
+                    value={"detail": f"email: {EMAIL_REQUIRED_TO_SEND}", "errors": {"email": [EMAIL_REQUIRED_TO_SEND]}},
+                    response_only=True,
+                )
+            ],
+        ),
         401: openapi.UNAUTHENTICATED,
         403: openapi.FORBIDDEN,
         413: openapi.PAYLOAD_TOO_LARGE,
@@ -91,6 +116,7 @@ CREATE = dict(
         ),
         OpenApiExample("Issued", value=INVITE_EXAMPLE, response_only=True, status_codes=["201"]),
     ],
+    auth=ADMIN_AUTH,
 )
 
 DETAIL = dict(
@@ -122,6 +148,7 @@ DETAIL = dict(
             response_only=True,
         )
     ],
+    auth=ADMIN_AUTH,
 )
 
 REVOKE = dict(
@@ -137,6 +164,41 @@ REVOKE = dict(
         403: openapi.FORBIDDEN,
         404: INVITE_NOT_FOUND_RESPONSE,
     },
+    auth=ADMIN_AUTH,
+)
+
+SEND = dict(
+    tags=["invites"],
+    summary="Email an invite to its address (again)",
+    description="Queues the invite's email (its share link, who invites, the expiry) for the mail worker and "
+    "answers with the invite, `last_sent_at` set. At most one sending per invite per "
+    "INVITE_RESEND_INTERVAL_SECONDS (60 by default): sooner is 429 with Retry-After.",
+    parameters=[ID_PARAMETER],
+    request=None,
+    responses={
+        202: InviteSerializer,
+        400: openapi.BAD_REQUEST,
+        401: openapi.UNAUTHENTICATED,
+        403: openapi.FORBIDDEN,
+        404: INVITE_NOT_FOUND_RESPONSE,
+        409: OpenApiResponse(
+            InviteNotSendableSerializer,
+            description="Revoked, expired or used up (`status` says which), or without an email.",
+            examples=[
+                OpenApiExample("No email", value={"detail": NO_EMAIL_TO_SEND}, response_only=True),
+                *[
+                    OpenApiExample(
+                        f"Not sendable: {s}", value={"detail": NOT_SENDABLE_DETAILS[s], "status": s}, response_only=True
+                    )
+                    for s in (InviteStatus.EXPIRED, InviteStatus.USED_UP, InviteStatus.REVOKED)
+                ],
+            ],
+        ),
+        429: openapi.error(
+            "Sent less than INVITE_RESEND_INTERVAL_SECONDS ago; see Retry-After.", SENT_RECENTLY.format(seconds=42)
+        ),
+    },
+    auth=ADMIN_AUTH,
 )
 
 PREVIEW = dict(

@@ -39,6 +39,15 @@ class InviteCreateSerializer(serializers.Serializer):
         help_text=f"Instead of expires_at; 1 to {MAX_EXPIRES_IN_DAYS}.",
     )
     max_uses = IntegerField(required=False, default=1, min_value=1, max_value=MAX_USES_LIMIT)
+    send_email = serializers.BooleanField(
+        required=False, default=False, help_text="Also email the invite to `email` (then required)."
+    )
+
+    def to_internal_value(self, data):
+        # DRF's BooleanField takes "true", 1 and the like; the schema promises a JSON boolean.
+        if isinstance(data, dict) and "send_email" in data and not isinstance(data["send_email"], bool):
+            raise serializers.ValidationError({"send_email": ["Must be a valid boolean."]})
+        return super().to_internal_value(data)
 
     def validate(self, attrs: dict) -> dict:
         if attrs.get("expires_at") is not None and attrs.get("expires_in_days") is not None:
@@ -93,6 +102,7 @@ class InviteSerializer(serializers.ModelSerializer):
             "inviter_name",
             "created_at",
             "revoked_at",
+            "last_sent_at",
         ]
         read_only_fields = fields
 
@@ -122,6 +132,13 @@ class InvitePreviewSerializer(serializers.ModelSerializer):
         model = Invite
         fields = ["email", "inviter_name", "expires_at", "max_uses", "use_count"]
         read_only_fields = fields
+
+
+class InviteNotSendableSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    status = serializers.ChoiceField(
+        choices=InviteStatus.choices, required=False, help_text="Absent when the invite has no email."
+    )
 
 
 class InviteGoneSerializer(serializers.Serializer):

@@ -1,22 +1,33 @@
-"""Invite rules: issuing, redeeming (the one transaction), revoking and extending."""
+"""Invite rules: issuing, sending by email, redeeming (the one transaction), revoking and extending."""
 
+import math
 from datetime import datetime, timedelta
 
+from django.conf import settings
 from django.contrib.auth.hashers import make_password
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from accounts.models import User
 from accounts.selectors import user_email_taken
 from accounts.services import EmailTaken, user_create
 from invites import selectors
-from invites.errors import EMAIL_REQUIRED, InviteGone, InviteNotFound
+from invites.errors import (
+    EMAIL_REQUIRED,
+    EMAIL_REQUIRED_TO_SEND,
+    InviteGone,
+    InviteNotFound,
+    InviteNotSendable,
+    InviteSentRecently,
+)
 from invites.models import MAX_EXPIRES_IN, MAX_EXPIRES_IN_DAYS, Invite, InviteRedemption, InviteStatus
+from mail.services import email_enqueue
 
 EXTEND_BY = timedelta(days=7)
+INVITE_EMAIL_TEMPLATE = "invites/email/invite"
 
 
 def invite_create(
@@ -27,8 +38,12 @@ def invite_create(
     max_uses: int = 1,
     expires_at: datetime | None = None,
     expires_in: timedelta | None = None,
+    send_email: bool = False,
 ) -> Invite:
-    """A new invite; `expires_in` counts from now. Raises Django's ValidationError (a 400) for bad input."""
+    """A new invite; `expires_in` counts from now. Raises Django's ValidationError (a 400) for bad input.
+    With `send_email`, its email is queued in the same transaction (invite_email_send)."""
+    if send_email and not (email or "").strip():
+        raise DjangoValidationError({"email": [EMAIL_REQUIRED_TO_SEND]})
     if expires_at is not None and expires_in is not None:
         raise DjangoValidationError({"expires_at": "Give either an expiry time or a duration, not both."})
     if expires_in is not None:
@@ -45,8 +60,52 @@ def invite_create(
         expires_at=expires_at,
     )
     invite.full_clean()
-    invite.save(force_insert=True)
+    with transaction.atomic():
+        invite.save(force_insert=True)
+        if send_email:
+            invite_email_send(invite=invite)
     return invite
+
+
+def invite_email_send(*, invite: Invite) -> Invite:
+    """Queues the invite's email (the share link, who invites, the expiry) to its address, recording when.
+
+    InviteNotSendable (409) when it has no email, or is revoked, expired or used up; InviteSentRecently (429)
+    within INVITE_RESEND_INTERVAL_SECONDS of the last sending. The record and the queued email are one
+    transaction, and its conditional UPDATE lets one of two simultaneous sends through."""
+    if not invite.email:
+        raise InviteNotSendable()
+    now = timezone.now()
+    interval = timedelta(seconds=settings.INVITE_RESEND_INTERVAL_SECONDS)
+    with transaction.atomic():
+        taken = (
+            Invite.objects.redeemable(now=now)
+            .filter(pk=invite.pk)
+            .filter(Q(last_sent_at__isnull=True) | Q(last_sent_at__lte=now - interval))
+            .update(last_sent_at=now)
+        )
+        if not taken:
+            invite.refresh_from_db(fields=["use_count", "max_uses", "expires_at", "revoked_at", "last_sent_at"])
+            if invite.status_at(now) != InviteStatus.ACTIVE:
+                raise InviteNotSendable.for_status(invite.status_at(now))
+            raise InviteSentRecently(
+                wait_seconds=max(1, math.ceil((invite.last_sent_at + interval - now).total_seconds()))
+            )
+        email = email_enqueue(to=invite.email, template=INVITE_EMAIL_TEMPLATE, context=_invite_email_context(invite))
+        Invite.objects.filter(pk=invite.pk).update(last_email=email)
+    invite.last_sent_at, invite.last_email = now, email
+    return invite
+
+
+def invite_email_send_by_id(*, invite_id) -> Invite:
+    invite = selectors.invite_get(invite_id=invite_id)
+    if invite is None:
+        raise InviteNotFound()
+    return invite_email_send(invite=invite)
+
+
+def _invite_email_context(invite: Invite) -> dict:
+    return {"inviter_name": invite.inviter_name, "share_url": invite.share_url, "expires_at": invite.expires_at}
 
 
 def invite_get_open(*, token: str) -> Invite:

@@ -69,6 +69,7 @@ class InviteListCreateView(GenericAPIView):
             max_uses=data["max_uses"],
             expires_at=data.get("expires_at"),
             expires_in=timedelta(days=days) if days else None,
+            send_email=data["send_email"],
         )
         return Response(InviteSerializer(invite).data, status=status.HTTP_201_CREATED)
 
@@ -87,6 +88,15 @@ class InviteDetailView(APIView):
     def delete(self, request, id):
         services.invite_revoke_by_id(invite_id=id)
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class InviteSendView(APIView):
+    permission_classes = [IsServiceOrStaff]
+
+    @extend_schema(**openapi.SEND)
+    def post(self, request, id):
+        invite = services.invite_email_send_by_id(invite_id=id)
+        return Response(InviteSerializer(invite).data, status=status.HTTP_202_ACCEPTED)
 
 
 class InvitePreviewView(APIView):

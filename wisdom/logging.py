@@ -19,6 +19,8 @@ _SECRET_FIELD = re.compile(
 )
 _PASSWORD_HASH = re.compile(r"\b(argon2|pbkdf2_sha256|pbkdf2_sha1|scrypt|md5)\$[^\s\"']+")
 _INVITE_TOKEN_PATH = re.compile(r"/invites/[^/\s?#]+/(preview|redeem)")
+# A personal API key (accounts.models.ApiKey), wherever it appears: `<8 letters or digits>.<32 more>`.
+_API_KEY = re.compile(r"\b[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}\b")
 
 
 def configure(config: dict) -> None:
@@ -32,6 +34,7 @@ def redact_text(text: str) -> str:
     text = _BEARER.sub(r"\1[redacted]", text)
     text = _SECRET_FIELD.sub(r"\1[redacted]", text)
     text = _PASSWORD_HASH.sub(r"\1$[redacted]", text)
+    text = _API_KEY.sub("[redacted-api-key]", text)
     text = redact_path(text)  # e.g. Django's "Internal Server Error: /invites/<token>/redeem"
     for secret in _configured_secrets():
         text = text.replace(secret, "[redacted]")
@@ -47,6 +50,7 @@ def _configured_secrets() -> tuple[str, ...]:
         settings.SIMPLE_JWT["SIGNING_KEY"],
         settings.INTUNO_AGENTS_API_KEY,
         *settings.AGENTS_SERVICE_API_KEYS,
+        getattr(settings, "EMAIL_HOST_PASSWORD", ""),
     ]
     return tuple({s for s in secrets if s and len(s) >= 6})
 

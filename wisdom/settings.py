@@ -42,11 +42,14 @@ INSTALLED_APPS = [
     "corsheaders",
     "rest_framework",
     "rest_framework_simplejwt.token_blacklist",
+    "rest_framework_api_key",  # before accounts, whose admin replaces its key admin with the per-user one
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "post_office",
     "accounts",
     "personal",
     "invites",
+    "mail",
 ]
 
 MIDDLEWARE = [
@@ -194,14 +197,58 @@ if min(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS, LOGIN_FAILURE_WINDO
         "must be positive"
     )
 
+# Password reset links (Django's PasswordResetTokenGenerator): valid this many seconds, once, and only until
+# the password changes. Reset emails per address (any address, with or without an account) in a window; more
+# are answered the same 202 but not sent.
+PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_EMAIL_WINDOW_SECONDS = env.int("PASSWORD_RESET_EMAIL_WINDOW_SECONDS", default=60 * 60)
+if min(PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS) <= 0:
+    raise SettingError(
+        "Settings PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT and PASSWORD_RESET_EMAIL_WINDOW_SECONDS "
+        "must be positive"
+    )
+
+# --- Email --------------------------------------------------------------------------------
+# Requests only queue email, in the database and in the transaction of the change that causes it
+# (django-post-office's outbox); `python manage.py mail_worker` sends it. EMAIL_URL is django-environ's:
+# smtp://user:password@host:587, smtp+tls://..., smtp+ssl://..., consolemail://. Only the worker needs it.
+PRODUCT_NAME = env.str("PRODUCT_NAME", default="Intuno Personal")
+DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{PRODUCT_NAME} <noreply@localhost>")
+_email_url = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "").strip()
+EMAIL_CONFIGURED = bool(_email_url)  # the URL itself holds a password: it is no setting of its own
+if _email_url:
+    try:
+        _email = env.email_url_config(_email_url)
+    except Exception as e:  # django-environ raises several types for a bad URL
+        raise SettingError(f"Setting EMAIL_URL is malformed: {e}") from None
+    _email.pop("OPTIONS", None)
+    globals().update({name: value for name, value in _email.items() if value is not None})
+# The longest any SMTP connect or reply may take; past it the attempt fails and is retried.
+EMAIL_TIMEOUT = env.positive_number("EMAIL_TIMEOUT_SECONDS", default=10)
+# Retries: the first after MAIL_RETRY_FIRST_SECONDS, each gap twice the last, at most MAIL_RETRY_MAX_SECONDS;
+# an email not sent MAIL_GIVE_UP_SECONDS after it was queued is marked failed (visible in the admin).
+MAIL_RETRY_FIRST_SECONDS = env.positive_number("MAIL_RETRY_FIRST_SECONDS", default=15)
+MAIL_RETRY_MAX_SECONDS = env.positive_number("MAIL_RETRY_MAX_SECONDS", default=10 * 60)
+MAIL_GIVE_UP_SECONDS = env.positive_number("MAIL_GIVE_UP_SECONDS", default=24 * 60 * 60)
+MAIL_WORKER_POLL_SECONDS = env.positive_number("MAIL_WORKER_POLL_SECONDS", default=2)
+# An invite's email is sent again at most once in this many seconds.
+INVITE_RESEND_INTERVAL_SECONDS = env.int("INVITE_RESEND_INTERVAL_SECONDS", default=60)
+POST_OFFICE = {"LOG_LEVEL": 2, "MAX_RETRIES": 0}  # retries are mail_worker's (mail/services.py)
+
 # --- REST framework and OpenAPI -----------------------------------------------------------
 # Every login attempt per client address, failed or not: each costs a deliberately slow password hash.
 THROTTLE_RATE_LOGIN = env.str("THROTTLE_RATE_LOGIN", default="10/min")
 THROTTLE_RATE_INVITES = env.str("THROTTLE_RATE_INVITES", default="30/min")
+# Password reset requests and confirmations together, per client address.
+THROTTLE_RATE_PASSWORD_RESET = env.str("THROTTLE_RATE_PASSWORD_RESET", default="10/hour")
 
 REST_FRAMEWORK = {
+    # The first whose credential is present decides alone: X-Service-Key; else Authorization: Bearer; else
+    # X-API-Key (a person's key, read only without a bearer token).
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "accounts.authentication.ServiceKeyAuthentication",
+        "accounts.authentication.ApiKeyAuthentication",
         "accounts.authentication.VersionedJWTAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["accounts.permissions.IsPerson"],
@@ -214,6 +261,7 @@ REST_FRAMEWORK = {
     "DEFAULT_THROTTLE_RATES": {
         "login_ip": THROTTLE_RATE_LOGIN,
         "invites_ip": THROTTLE_RATE_INVITES,
+        "password_reset_ip": THROTTLE_RATE_PASSWORD_RESET,
     },
     "NUM_PROXIES": env.int("NUM_PROXIES", default=0),
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",

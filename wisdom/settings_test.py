@@ -13,6 +13,7 @@ os.environ.setdefault("INTUNO_AGENTS_API_KEY", "test-agents-key")
 os.environ.setdefault("INTUNO_AGENTS_BASE_URL", "http://agents.invalid")
 os.environ.setdefault("THROTTLE_RATE_LOGIN", "1000/min")
 os.environ.setdefault("THROTTLE_RATE_INVITES", "1000/min")
+os.environ.setdefault("THROTTLE_RATE_PASSWORD_RESET", "1000/min")
 os.environ.setdefault("LOGIN_FAILURE_LIMIT", "1000000")
 os.environ.setdefault("LOGIN_FAILURE_LIMIT_PER_ADDRESS", "1000000")
 # Message limits out of the way of tests about something else; tests of the limits set their own.

@@ -25,6 +25,7 @@ INVITE_KEYS = {
     "inviter_name",
     "created_at",
     "revoked_at",
+    "last_sent_at",
 }
 
 

@@ -1,4 +1,4 @@
-"""`manage.py create_invite`: issue an invite from a shell and print its share URL."""
+"""`manage.py create_invite`: issue an invite from a shell and print its share URL; `--send` also emails it."""
 
 import json
 import re
@@ -45,10 +45,15 @@ class Command(BaseCommand):
         parser.add_argument("--max-uses", default="1", help=f"1 to {MAX_USES_LIMIT}; default 1.")
         parser.add_argument("--expires-in", default=None, help="7d, 12h or 30m; default: never.")
         parser.add_argument("--inviter", default=None, help="Email of the user recorded as the inviter.")
+        parser.add_argument(
+            "--send", action="store_true", help="Also email the invite to --email (queued for the mail worker)."
+        )
         parser.add_argument("--json", action="store_true", help="Print the invite as JSON.")
 
     def handle(self, *args, **options):
         email = options["email"].strip()
+        if options["send"] and not email:
+            raise CommandError("--send needs --email: the address to send the invite to.")
         if email:
             try:
                 validate_email(email)
@@ -66,7 +71,12 @@ class Command(BaseCommand):
 
         try:
             invite = services.invite_create(
-                inviter=inviter, email=email, note=options["note"], max_uses=max_uses, expires_in=expires_in
+                inviter=inviter,
+                email=email,
+                note=options["note"],
+                max_uses=max_uses,
+                expires_in=expires_in,
+                send_email=options["send"],
             )
         except ValidationError as exc:
             raise CommandError(" ".join(exc.messages)) from None
@@ -76,6 +86,8 @@ class Command(BaseCommand):
         else:
             self.stdout.write(invite.share_url)
             self.stdout.write(f"id: {invite.id}")
+            if options["send"]:
+                self.stdout.write(f"email queued to {invite.email}; `manage.py mail_worker` sends it")
 
 
 def _as_json(invite) -> dict:
@@ -88,4 +100,5 @@ def _as_json(invite) -> dict:
         "max_uses": invite.max_uses,
         "expires_at": invite.expires_at.isoformat() if invite.expires_at else None,
         "inviter": invite.inviter.email if invite.inviter else None,
+        "last_sent_at": invite.last_sent_at.isoformat() if invite.last_sent_at else None,
     }
