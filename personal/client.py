@@ -34,6 +34,7 @@ from personal.errors import (
 from personal.transport import BodyTooLarge, BoundedResponse, BoundedSession, DeadlineExceeded, UnexpectedEncoding
 from wisdom import request_context
 from wisdom.db import connection_release
+from wisdom.metrics import observe_upstream_call
 
 logger = logging.getLogger(__name__)
 
@@ -136,6 +137,7 @@ class AgentsClient:
 
     # --- one call -------------------------------------------------------------------------
 
+    @observe_upstream_call  # metrics hook (issue 13): count and latency by operation and outcome, wisdom/metrics.py
     def _call(
         self,
         method: str,
