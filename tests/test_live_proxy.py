@@ -198,9 +198,7 @@ def test_a_replica_that_refuses_connections_is_skipped_and_its_requests_go_to_an
     assert 1 <= len(tried_down) <= 2  # then it is left alone for fail_timeout (passive health check)
 
 
-def test_a_client_that_sends_its_headers_too_slowly_is_cut_off_by_nginx_and_never_reaches_a_replica(
-    tmp_path, recorder
-):
+def test_a_client_that_sends_its_headers_too_slowly_is_cut_off_by_nginx_and_never_reaches_a_replica(tmp_path, recorder):
     with nginx_proxy(tmp_path, [f"127.0.0.1:{recorder.server_port}"]) as proxy:
         recorder.received.clear()  # nginx's start-up check
         host, port = proxy.url.removeprefix("http://").split(":")
