@@ -124,6 +124,7 @@ def test_sighup_reloads_every_worker_while_requests_and_chats_go_on_with_none_fa
     finally:
         replica.stop()
 
+    print(f"\nSIGHUP: {len(load.statuses)} requests, failed {load.failures()}")
     assert load.failures() == []
     assert len(load.statuses) > 20
     assert sorted(chat.status_code for chat in chats) == [201] * 10
@@ -179,6 +180,9 @@ def test_a_rolling_restart_behind_nginx_answers_every_request_and_every_chat(tmp
         for replica in replicas:
             replica.stop()
 
+    print(
+        f"\nrolling restart: {len(load.statuses)} GETs, failed {load.failures()}; chats in flight {in_flight_at_sigterm}"
+    )
     assert load.failures() == []
     assert len(load.statuses) > 50
     assert min(in_flight_at_sigterm) > 0  # chats were waiting upstream at each SIGTERM

@@ -130,13 +130,17 @@ class SteadyLoad:
         self.send = send
         self.pause = pause
         self.statuses: list[int | str] = []
+        self.failed_bodies: list[str] = []  # what each non-2xx answer said, for the assertion message
         self._stop = threading.Event()
         self._threads = [threading.Thread(target=self._run, daemon=True) for _ in range(threads)]
 
     def _run(self) -> None:
         while not self._stop.is_set():
             try:
-                self.statuses.append(self.send().status_code)
+                response = self.send()
+                self.statuses.append(response.status_code)
+                if not 200 <= response.status_code < 300:
+                    self.failed_bodies.append(response.text[:300])
             except requests.RequestException as e:
                 self.statuses.append(type(e).__name__)
             time.sleep(self.pause)
