@@ -163,7 +163,7 @@ def test_twenty_simultaneous_creates_by_a_free_user_across_both_replicas_never_p
 
 
 def test_an_ip_throttle_counts_one_clients_requests_across_both_replicas(pair):
-    proxy, replicas = pair
+    _, replicas = pair
     client = "198.51.100.23"  # as nginx would forward it (NUM_PROXIES=1: the last X-Forwarded-For entry)
     before = _scrape(replicas)
 

@@ -181,7 +181,8 @@ def test_a_rolling_restart_behind_nginx_answers_every_request_and_every_chat(tmp
             replica.stop()
 
     print(
-        f"\nrolling restart: {len(load.statuses)} GETs, failed {load.failures()}; chats in flight {in_flight_at_sigterm}"
+        f"\nrolling restart: {len(load.statuses)} GETs, failed {load.failures()}; "
+        f"chats in flight at each SIGTERM {in_flight_at_sigterm}"
     )
     assert load.failures() == []
     assert len(load.statuses) > 50
