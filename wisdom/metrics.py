@@ -24,7 +24,7 @@ from django.db import transaction
 from django.db.backends.signals import connection_created
 from django.db.models.signals import post_save
 from django.http import HttpRequest, HttpResponse
-from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
+from prometheus_client import CONTENT_TYPE_PLAIN_0_0_4, CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 from prometheus_client import multiprocess as prometheus_multiprocess
 from rest_framework.exceptions import NotFound
 
@@ -313,4 +313,4 @@ def metrics_view(request: HttpRequest) -> HttpResponse:
     """Prometheus' text format to METRICS_ALLOWED_IPS; anyone else gets the same 404 as an unknown path."""
     if not client_allowed(request, settings.METRICS_ALLOWED_IPS):
         return json_error(404, NotFound.default_detail)
-    return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_LATEST)
+    return HttpResponse(metrics_text(), content_type=CONTENT_TYPE_PLAIN_0_0_4)
