@@ -1,8 +1,8 @@
 """Writes an nginx config for wisdom from wisdom.conf.template beside this file (standard library only).
 
-    python deploy/nginx/render.py --listen 8080 --upstream api-a:8000 --upstream api-b:8000 > nginx.conf
-    python deploy/nginx/render.py --compose            # docker-compose's config, as committed in compose.conf
-    python deploy/nginx/render.py --compose --check    # exits 1 when compose.conf is not what the template gives
+python deploy/nginx/render.py --listen 8080 --upstream api-a:8000 --upstream api-b:8000 > nginx.conf
+python deploy/nginx/render.py --compose            # docker-compose's config, as committed in compose.conf
+python deploy/nginx/render.py --compose --check    # exits 1 when compose.conf is not what the template gives
 """
 
 import argparse
