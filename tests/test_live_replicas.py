@@ -85,8 +85,10 @@ def _together(calls: list) -> list[requests.Response]:
     return results
 
 
-def _served_by(proxy, method: str, after: int) -> set[str]:
-    return {line["upstream"] for line in proxy.access_lines()[after:] if line["method"] == method}
+def _served_by(proxy, method: str, after: int, count: int) -> set[str]:
+    """The replicas that answered the `count` requests nginx logged after its first `after` lines."""
+    lines = proxy.access_lines(at_least=after + count)[after:]
+    return {line["upstream"] for line in lines if line["method"] == method}
 
 
 def test_thirty_redeems_of_a_five_use_invite_across_both_replicas_make_exactly_five_accounts(pair, agents_double):
@@ -107,7 +109,7 @@ def test_thirty_redeems_of_a_five_use_invite_across_both_replicas_make_exactly_f
     after = _scrape(replicas)
 
     assert sorted(r.status_code for r in responses) == [201] * 5 + [410] * 25
-    assert _served_by(proxy, "POST", logged) == {replica.address for replica in replicas}
+    assert _served_by(proxy, "POST", logged, 30) == {replica.address for replica in replicas}
     invite.refresh_from_db()
     assert invite.use_count == 5
     assert InviteRedemption.objects.filter(invite=invite).count() == 5
@@ -148,7 +150,7 @@ def test_twenty_simultaneous_creates_by_a_free_user_across_both_replicas_never_p
     # where a refused confirm's own reservation outlives its rolled-back delete and can refuse the last racer.)
     assert created <= 1 and statuses.count(429) == 20 - created
     assert all(r.json()["code"] == "entity_quota_exceeded" for r in responses if r.status_code == 429)
-    assert _served_by(proxy, "POST", logged) == {replica.address for replica in replicas}
+    assert _served_by(proxy, "POST", logged, 20) == {replica.address for replica in replicas}
     assert len(agents_double.entities()) == created
     refused = metric_sum(after, "wisdom_refusals_total", kind="entity_quota_exceeded") - metric_sum(
         before, "wisdom_refusals_total", kind="entity_quota_exceeded"

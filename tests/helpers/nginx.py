@@ -12,6 +12,7 @@ import re
 import shutil
 import signal
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -47,10 +48,16 @@ class NginxProxy:
     def access_log(self) -> Path:
         return self.prefix / "access.log"
 
-    def access_lines(self) -> list[dict]:
-        if not self.access_log.exists():
-            return []
-        return [json.loads(line) for line in self.access_log.read_text().splitlines() if line.strip()]
+    def access_lines(self, *, at_least: int = 0) -> list[dict]:
+        """The access log's lines; with `at_least`, waits (5 s at most) until that many are written: nginx writes
+        a request's line after its answer, so a client can read the answer before the line exists."""
+        deadline = time.monotonic() + 5
+        while True:
+            text = self.access_log.read_text() if self.access_log.exists() else ""
+            lines = [json.loads(line) for line in text.splitlines() if line.endswith("}")]
+            if len(lines) >= at_least or time.monotonic() > deadline:
+                return lines
+            time.sleep(0.02)
 
     def upstreams_used(self) -> list[str]:
         """Every replica address that answered a request (retries included), in order."""
