@@ -241,6 +241,9 @@ def test_metrics_is_answered_to_the_scraper_but_not_through_nginx(pair):
     assert direct.status_code == 200 and direct.headers["Content-Type"].startswith("text/plain")
     assert "wisdom_http_requests_total" in direct.text
     assert forwarded_for_a_stranger.status_code == 404
+    texts = _scrape(replicas)
+    assert metric_sum(texts, "wisdom_db_pool_requests_total") > 0  # every connection is borrowed from a pool
+    assert 0 < metric_sum(texts, "wisdom_db_pool_max_connections") <= 2 * 2 * 8  # replicas x workers x pool size
 
 
 # --- a replica killed outright ---------------------------------------------------------------------------------
