@@ -7,7 +7,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test lint format openapi openapi-check bench clean
+.PHONY: run test lint format openapi openapi-check bench clean nginx-conf nginx-conf-check k8s-check test-deploy
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wisdom needs Python 3.11 or newer")'
@@ -43,6 +43,22 @@ openapi-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# The nginx in front (deploy/nginx): docker-compose's copy of the config, rendered from the template.
+nginx-conf: $(STAMP)
+	$(BIN)/python deploy/nginx/render.py --compose --write
+
+nginx-conf-check: $(STAMP)
+	@$(BIN)/python deploy/nginx/render.py --compose --check
+
+# The Kubernetes manifests against the Kubernetes schemas, offline (kubernetes-validate ships them).
+k8s-check: $(STAMP)
+	$(BIN)/kubernetes-validate --strict --quiet deploy/k8s/*.yaml
+
+# The deploy proofs alone: nginx in front, slow clients, restarts, replicas (the last need DATABASE_URL=postgres://...).
+test-deploy: $(STAMP)
+	$(BIN)/pytest tests/test_deploy_files.py tests/test_live_proxy.py tests/test_live_slow_clients.py \
+		tests/test_live_restarts.py tests/test_live_replicas.py wisdom/tests/test_metrics.py $(PYTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) db.sqlite3* .test-db*.sqlite3* staticfiles .pytest_cache .ruff_cache

@@ -4,38 +4,52 @@ agents service (a chat can take a minute) and a waiting thread costs little memo
 Sizing: WEB_CONCURRENCY processes x GUNICORN_THREADS threads = requests in flight per replica.
 Database connections are pooled per process (DATABASE_POOL_MAX_SIZE) and released while a request
 waits upstream, so PostgreSQL sees at most WEB_CONCURRENCY x DATABASE_POOL_MAX_SIZE per replica.
+
+Stopping (SIGTERM, a deploy): the worker stops accepting at once (it serves what already reached its listening
+socket, then closes it, so new connections are refused and a proxy retries them on another replica), /readyz
+answers 503, and the requests it holds finish, chats included, within graceful_timeout (at least the chat
+time-out plus a margin). SIGHUP starts new workers on the same socket and stops the old ones the same way.
+
+Metrics: every worker writes to PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory unless set), emptied when
+the master starts, so a scrape of any worker reports the whole replica (wisdom/metrics.py).
 """
 
 import importlib
 import os
+import shutil
 import sys
+import tempfile
 
 from django.core.exceptions import ImproperlyConfigured
+from gunicorn.workers.gthread import ThreadWorker
+
+GRACEFUL_MARGIN_SECONDS = 10  # beyond the chat time-out: the answer's own way back, and a stream's last event
 
 
-def _settings_error() -> str | None:
-    """Loads the settings in the master once, so a bad one stops gunicorn with one line before it binds.
-    Leaves no trace (wisdom modules, variables read from .env): workers, also those --reload forks, load afresh."""
+def _load_settings() -> tuple[str | None, float]:
+    """Loads the settings in the master once, so a bad one stops gunicorn with one line before it binds;
+    returns (that line or None, the chat time-out). Leaves no trace (wisdom modules, variables read from .env):
+    workers, also those --reload forks, load afresh."""
     modules, environment = set(sys.modules), dict(os.environ)
     try:
-        importlib.import_module(os.environ.get("DJANGO_SETTINGS_MODULE", "wisdom.settings"))
+        loaded = importlib.import_module(os.environ.get("DJANGO_SETTINGS_MODULE", "wisdom.settings"))
+        return None, float(loaded.INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS)
     except ImproperlyConfigured as e:
-        return str(e)
+        return str(e), 0.0
     finally:
         for name in set(sys.modules) - modules:
             if name == "wisdom" or name.startswith("wisdom."):
                 del sys.modules[name]
         os.environ.clear()
         os.environ.update(environment)
-    return None
 
 
-if (_error := _settings_error()) is not None:
+_error, _chat_timeout = _load_settings()
+if _error is not None:
     print(f"wisdom: {_error}", file=sys.stderr)
     sys.exit(2)
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
-worker_class = "gthread"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
 # Each worker can hold every slow chat by itself: connections are not spread evenly between
 # workers, and a request queued behind busy threads waits a whole chat (see bench/NOTES.md).
@@ -43,7 +57,17 @@ threads = int(os.environ.get("GUNICORN_THREADS", "150"))
 # Above the chat time-out (INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS, 60 s), so a slow chat is answered
 # with wisdom's own 504 rather than the worker being killed.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))
-graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# A SIGTERM lets every request in flight finish: a chat may take its whole time-out (default 60 s + 10 s).
+_least_graceful = int(_chat_timeout) + GRACEFUL_MARGIN_SECONDS
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", str(_least_graceful)))
+if graceful_timeout < _least_graceful:
+    print(
+        f"wisdom: GUNICORN_GRACEFUL_TIMEOUT ({graceful_timeout}) must be at least the chat time-out "
+        f"(INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS, {_chat_timeout:g}) plus {GRACEFUL_MARGIN_SECONDS}, else a deploy "
+        "cuts chats off",
+        file=sys.stderr,
+    )
+    sys.exit(2)
 keepalive = int(os.environ.get("GUNICORN_KEEPALIVE", "5"))
 backlog = int(os.environ.get("GUNICORN_BACKLOG", "2048"))
 # gunicorn's largest bounded request line: a 255-character name and a 512-character cursor, both
@@ -75,3 +99,74 @@ def pre_request(worker, req):
     )
     if refusal is not None:
         req.force_close()
+
+
+# --- stopping without dropping anything -------------------------------------------------------------------
+
+
+class DrainingThreadWorker(ThreadWorker):
+    """gthread, but a stopping worker also closes its listening socket as soon as it stops accepting.
+
+    gthread keeps that socket open until the worker exits (up to graceful_timeout), so the kernel would go on
+    completing connections nobody accepts; they would hang, then be reset, and a proxy cannot safely retry a
+    POST it has sent. Closed, the socket refuses new connections at once (once the master and every worker
+    holding it have closed theirs), and a proxy retries those on another replica. What already reached the
+    socket is accepted and served first.
+    """
+
+    def handle_exit(self, sig, frame):
+        from wisdom.health import mark_stopping
+
+        mark_stopping()  # /readyz: 503 from now on
+        super().handle_exit(sig, frame)
+
+    def set_accept_enabled(self, enabled):
+        stopping = not enabled and (not self.alive or self.ppid != os.getppid())
+        if stopping and self._accepting:
+            self._accept_backlog()
+        super().set_accept_enabled(enabled)
+        if stopping:
+            for listener in self.sockets:
+                listener.close()
+
+    def _accept_backlog(self):
+        for listener in self.sockets:
+            while True:  # non-blocking: accept() returns without a connection once the backlog is empty
+                accepted = self.nr_conns
+                self.accept(listener)
+                if self.nr_conns == accepted:
+                    break
+
+
+worker_class = DrainingThreadWorker
+
+
+# --- metrics: one directory of samples per replica (prometheus_client's multiprocess mode) ------------------
+
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Set before any worker imports prometheus_client. A reload (SIGHUP) reads this file again and keeps it.
+    _shm = "/dev/shm"  # noqa: S108  memory-backed where there is one: samples are written on every request
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(
+        prefix="wisdom-metrics-", dir=_shm if os.path.isdir(_shm) else None
+    )
+    os.environ["WISDOM_METRICS_DIR_IS_TEMPORARY"] = "1"
+
+
+def on_starting(server):
+    """A master starts with no samples: those of an earlier run (the same directory) would be added to its own."""
+    directory = os.environ["PROMETHEUS_MULTIPROC_DIR"]
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(directory, name))
+
+
+def child_exit(server, worker):
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # its gauges (in flight, pool) no longer count
+
+
+def on_exit(server):
+    if os.environ.get("WISDOM_METRICS_DIR_IS_TEMPORARY") == "1":
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

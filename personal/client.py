@@ -45,6 +45,7 @@ from personal.transport import (
 )
 from wisdom import request_context
 from wisdom.db import connection_release
+from wisdom.metrics import observe_upstream_call
 
 logger = logging.getLogger(__name__)
 
@@ -210,6 +211,7 @@ class AgentsClient:
 
     # --- one call -------------------------------------------------------------------------
 
+    @observe_upstream_call  # metrics hook (issue 13): count and latency by operation and outcome, wisdom/metrics.py
     def _call(
         self,
         method: str,

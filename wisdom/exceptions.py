@@ -18,6 +18,7 @@ from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
 from wisdom.errors import ApiError, ServiceUnavailable, error_body, field_errors, json_error, summary
+from wisdom.metrics import observe_refusal
 
 logger = logging.getLogger(__name__)
 
@@ -40,6 +41,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data.update(exc.extra)
         for name, value in exc.headers.items():
             response[name] = value
+    observe_refusal(exc)  # metrics hook: a 429 counted by its kind (wisdom/metrics.py)
     return response
 
 

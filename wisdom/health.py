@@ -1,13 +1,16 @@
-"""Liveness (/healthz, no I/O) and readiness (/readyz: database, and the cache when shared).
+"""Liveness (/healthz, no I/O), readiness (/readyz: database, and the cache when shared), and /metrics.
 
-Only the database makes a replica unready (503). The cache holds throttle counts, which fail open
-without it, so a cache that is down is reported as "degraded" and the replica stays in rotation.
+A replica that is stopping (gunicorn sent its worker SIGTERM: see gunicorn.conf.py) is unready (503) at once,
+while it finishes the requests it holds. Otherwise only the database makes a replica unready (503). The cache
+holds throttle counts, which fail open without it, so a cache that is down is reported as "degraded" and the
+replica stays in rotation.
 
-Served by a middleware ahead of the host check: probes (Docker's HEALTHCHECK, a load balancer)
-call by IP address, which DJANGO_ALLOWED_HOSTS rightly does not list.
+Served by a middleware ahead of the host check: probes (Docker's HEALTHCHECK, a load balancer) and
+Prometheus call by IP address, which DJANGO_ALLOWED_HOSTS rightly does not list.
 """
 
 import logging
+import threading
 
 from django.conf import settings
 from django.db import connection
@@ -16,8 +19,16 @@ from rest_framework.exceptions import MethodNotAllowed
 
 from wisdom.cache import cache_ping
 from wisdom.errors import json_error
+from wisdom.metrics import metrics_view
 
 logger = logging.getLogger(__name__)
+
+_stopping = threading.Event()
+
+
+def mark_stopping() -> None:
+    """From now on /readyz answers 503 "stopping": the process is draining (called from a signal handler)."""
+    _stopping.set()
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -25,6 +36,8 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
+    if _stopping.is_set():
+        return JsonResponse({"status": "stopping", "checks": {}}, status=503)
     database_ok = _database_ok()
     checks = {"database": "ok" if database_ok else "failed"}
     if _cache_is_shared():
@@ -54,12 +67,13 @@ def _cache_is_shared() -> bool:
 class HealthCheckMiddleware:
     def __init__(self, get_response):
         self.get_response = get_response
-        self.probes = {"/healthz": healthz, "/readyz": readyz}
+        self.probes = {"/healthz": healthz, "/readyz": readyz, "/metrics": metrics_view}
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         probe = self.probes.get(request.path_info.rstrip("/"))
         if probe is None:
             return self.get_response(request)
+        request.probe_route = request.path_info.strip("/")  # the metrics' route label (no URL resolves it)
         if request.method != "GET":
             return json_error(405, str(MethodNotAllowed(request.method).detail), headers={"Allow": "GET"})
         return probe(request)

@@ -11,6 +11,7 @@ from django.utils.functional import SimpleLazyObject, empty
 from wisdom import request_context
 from wisdom.errors import json_error
 from wisdom.logging import redact_path
+from wisdom.metrics import observe_request
 
 access_logger = logging.getLogger("wisdom.access")
 
@@ -30,7 +31,7 @@ class RequestContextMiddleware:
         context = request_context.begin(request_context.request_id_from_header(request.headers.get("X-Request-ID")))
         request.request_id = context.request_id
         try:
-            response = self.get_response(request)
+            response = observe_request(request, self.get_response)  # metrics hook: count, latency, in flight
             response["X-Request-ID"] = context.request_id
             if response.streaming:
                 content = response.streaming_content

@@ -1,5 +1,6 @@
 """wisdom settings: every value is read here, once, from the environment (see .env.example)."""
 
+import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
@@ -390,3 +391,17 @@ LOGGING = {
         "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
 }
+
+# --- Operations ---------------------------------------------------------------------------
+# Who may read /metrics (wisdom/metrics.py): the peer and every X-Forwarded-For address must be in one of these
+# networks (comma-separated; empty: nobody), else 404. The default is loopback and the private ranges, where a
+# scraper runs; the nginx in front (deploy/nginx) never routes /metrics.
+_METRICS_ALLOWED_IPS = env.str(
+    "METRICS_ALLOWED_IPS", default="127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
+)
+try:
+    METRICS_ALLOWED_IPS = tuple(
+        ipaddress.ip_network(part.strip()) for part in _METRICS_ALLOWED_IPS.split(",") if part.strip()
+    )
+except ValueError as _e:
+    raise SettingError(f"Setting METRICS_ALLOWED_IPS is malformed: {_e}") from None
