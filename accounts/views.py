@@ -9,6 +9,8 @@ from accounts.serializers import LoginSerializer, MeSerializer, RefreshSerialize
 from accounts.throttles import LoginIpThrottle, client_address
 from wisdom import openapi
 
+# DRF's negotiation on these views: an Accept that names no JSON type is a 406.
+NOT_ACCEPTABLE = {406: openapi.NOT_ACCEPTABLE}
 TOKEN_EXAMPLE = OpenApiExample(
     "Tokens",
     value={"access_token": "eyJ...", "refresh_token": "eyJ...", "token_type": "bearer", "expires_in": 1800},
@@ -22,21 +24,24 @@ class LoginView(APIView):
     throttle_classes = [LoginIpThrottle]
 
     @extend_schema(
-        tags=["auth"],
-        summary="Log in with email and password",
-        request=LoginSerializer,
-        responses={
-            200: TokenPairSerializer,
-            400: openapi.BAD_REQUEST,
-            401: openapi.error("Wrong email or password, or an inactive account.", services.INVALID_CREDENTIALS),
-            413: openapi.PAYLOAD_TOO_LARGE,
-            429: openapi.error(
-                "Too many failed logins from this address, or too many attempts; see Retry-After.",
-                "Request was throttled. Expected available in 60 seconds.",
-            ),
-        },
-        examples=[TOKEN_EXAMPLE],
-        auth=[],
+        **openapi.operation(
+            "login",
+            caller=openapi.PUBLIC,
+            body=True,
+            tags=["auth"],
+            summary="Log in with email and password",
+            request=LoginSerializer,
+            responses={
+                200: TokenPairSerializer,
+                401: openapi.error("Wrong email or password, or an inactive account.", services.INVALID_CREDENTIALS),
+                **NOT_ACCEPTABLE,
+                429: openapi.error(
+                    "Too many failed logins from this address, or too many attempts; see Retry-After.",
+                    "Request was throttled. Expected available in 60 seconds.",
+                ),
+            },
+            examples=[TOKEN_EXAMPLE],
+        )
     )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
@@ -52,17 +57,20 @@ class RefreshView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        tags=["auth"],
-        summary="Trade a refresh token for a new pair (the old refresh token stops working)",
-        request=RefreshSerializer,
-        responses={
-            200: TokenPairSerializer,
-            400: openapi.BAD_REQUEST,
-            401: openapi.error("Expired, tampered, reused or not a refresh token.", services.INVALID_REFRESH),
-            413: openapi.PAYLOAD_TOO_LARGE,
-        },
-        examples=[TOKEN_EXAMPLE],
-        auth=[],
+        **openapi.operation(
+            "refreshTokens",
+            caller=openapi.PUBLIC,
+            body=True,
+            tags=["auth"],
+            summary="Trade a refresh token for a new pair (the old refresh token stops working)",
+            request=RefreshSerializer,
+            responses={
+                200: TokenPairSerializer,
+                401: openapi.error("Expired, tampered, reused or not a refresh token.", services.INVALID_REFRESH),
+                **NOT_ACCEPTABLE,
+            },
+            examples=[TOKEN_EXAMPLE],
+        )
     )
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
@@ -72,9 +80,13 @@ class RefreshView(APIView):
 
 class MeView(APIView):
     @extend_schema(
-        tags=["auth"],
-        summary="The caller's own account",
-        responses={200: MeSerializer, 400: openapi.BAD_REQUEST, 401: openapi.UNAUTHENTICATED},
+        **openapi.operation(
+            "getMe",
+            caller=openapi.PERSON,
+            tags=["auth"],
+            summary="The caller's own account",
+            responses={200: MeSerializer, **NOT_ACCEPTABLE},
+        )
     )
     def get(self, request):
         return Response(MeSerializer(request.user).data)

@@ -1,7 +1,10 @@
-"""OpenAPI pieces of the invite routes: parameters, error responses, examples, and each operation's schema."""
+"""OpenAPI of the invite routes: parameters, error responses, examples, and each operation's schema with exactly
+the statuses it can answer (see wisdom.openapi.operation). The admin routes are the service's (SERVICE: the
+service key alone, or staff); preview and redeem are public."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework.exceptions import PermissionDenied
 
 from accounts.emails import EMAIL_TAKEN
 from accounts.serializers import TokenPairSerializer
@@ -17,11 +20,15 @@ from invites.serializers import (
     RedeemSerializer,
 )
 from wisdom import openapi
+from wisdom.openapi import PUBLIC, SERVICE
 
 TOKEN_PARAMETER = OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH, description="The invite token.")
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The invite id.")
 
 INVITE_NOT_FOUND_RESPONSE = openapi.error("No invite with this token or id.", INVITE_NOT_FOUND)
+NOT_STAFF = openapi.error("The caller is a user who is not staff.", PermissionDenied.default_detail)
+# DRF's negotiation on these views: an Accept that names no JSON type is a 406 (the personal routes answer JSON).
+NOT_ACCEPTABLE = {406: openapi.NOT_ACCEPTABLE}
 GONE_RESPONSE = OpenApiResponse(
     InviteGoneSerializer,
     description="The invite exists but is expired, used up or revoked; `detail` and `status` say which.",
@@ -50,16 +57,21 @@ STATUS_DOC = (
 )
 
 
-LIST = dict(
+LIST = openapi.operation(
+    "listInvites",
+    caller=SERVICE,
     tags=["invites"],
     summary="List invites, newest first",
     description=f"Paginated with `limit` (default 50, at most 200) and `offset`. {STATUS_DOC}",
     parameters=[InviteListFilterSerializer],
     responses={
         200: InviteSerializer(many=True),
-        400: openapi.BAD_REQUEST,
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
+        400: openapi.validation_error(
+            "Invalid filters or paging, or a malformed credential header.",
+            {"A limit that is not a number": {"limit": ["A valid integer is required."]}},
+        ),
+        403: NOT_STAFF,
+        **NOT_ACCEPTABLE,
     },
     examples=[
         OpenApiExample(
@@ -70,19 +82,17 @@ LIST = dict(
     ],
 )
 
-CREATE = dict(
+CREATE = openapi.operation(
+    "createInvite",
+    caller=SERVICE,
+    body=True,
     tags=["invites"],
     summary="Issue an invite",
-    description="For a service key (without X-On-Behalf-Of) or a staff user, who is recorded as the inviter. "
-    f"Give `expires_at` or `expires_in_days`, or neither for an invite that never expires. {STATUS_DOC}",
+    description="By the service key alone or a staff user, who is recorded as the inviter. Every field is "
+    "optional: `max_uses` defaults to 1, and an invite given neither `expires_at` nor `expires_in_days` (an empty "
+    f"body included) **never expires** until it is revoked. {STATUS_DOC}",
     request=InviteCreateSerializer,
-    responses={
-        201: InviteSerializer,
-        400: openapi.BAD_REQUEST,
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
-        413: openapi.PAYLOAD_TOO_LARGE,
-    },
+    responses={201: InviteSerializer, 403: NOT_STAFF, **NOT_ACCEPTABLE},
     examples=[
         OpenApiExample(
             "A single-use invite for a week",
@@ -93,17 +103,13 @@ CREATE = dict(
     ],
 )
 
-DETAIL = dict(
+DETAIL = openapi.operation(
+    "getInvite",
+    caller=SERVICE,
     tags=["invites"],
     summary="One invite with its redemptions",
     parameters=[ID_PARAMETER],
-    responses={
-        200: InviteDetailSerializer,
-        400: openapi.BAD_REQUEST,
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
-        404: INVITE_NOT_FOUND_RESPONSE,
-    },
+    responses={200: InviteDetailSerializer, 403: NOT_STAFF, 404: INVITE_NOT_FOUND_RESPONSE, **NOT_ACCEPTABLE},
     examples=[
         OpenApiExample(
             "Used once",
@@ -124,7 +130,9 @@ DETAIL = dict(
     ],
 )
 
-REVOKE = dict(
+REVOKE = openapi.operation(
+    "revokeInvite",
+    caller=SERVICE,
     tags=["invites"],
     summary="Revoke an invite",
     description="It stops working at once and stays on record; revoking twice is harmless.",
@@ -132,14 +140,15 @@ REVOKE = dict(
     request=None,
     responses={
         204: OpenApiResponse(description="Revoked."),
-        400: openapi.BAD_REQUEST,
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
+        403: NOT_STAFF,
         404: INVITE_NOT_FOUND_RESPONSE,
+        **NOT_ACCEPTABLE,
     },
 )
 
-PREVIEW = dict(
+PREVIEW = openapi.operation(
+    "previewInvite",
+    caller=PUBLIC,
     tags=["invites"],
     summary="What an invite offers, before signing up",
     description="Public. `inviter_name` is the inviter's first name, else their full name, else null; "
@@ -148,6 +157,7 @@ PREVIEW = dict(
     responses={
         200: InvitePreviewSerializer,
         404: INVITE_NOT_FOUND_RESPONSE,
+        **NOT_ACCEPTABLE,
         410: GONE_RESPONSE,
         429: openapi.THROTTLED,
     },
@@ -164,10 +174,12 @@ PREVIEW = dict(
             response_only=True,
         )
     ],
-    auth=[],
 )
 
-REDEEM = dict(
+REDEEM = openapi.operation(
+    "redeemInvite",
+    caller=PUBLIC,
+    body=True,
     tags=["invites"],
     summary="Turn an invite into an account and a session",
     description="Public. Creates the account and answers with the same tokens as `/auth/login`. "
@@ -177,29 +189,17 @@ REDEEM = dict(
     request=RedeemSerializer,
     responses={
         201: TokenPairSerializer,
-        400: OpenApiResponse(
-            openapi.BAD_REQUEST.response,
-            description="Invalid input, a password the validators refuse, or no email anywhere.",
-            examples=[
-                OpenApiExample(
-                    "No email",
-                    value={"detail": f"email: {EMAIL_REQUIRED}", "errors": {"email": [EMAIL_REQUIRED]}},
-                    response_only=True,
-                ),
-                OpenApiExample(
-                    "Weak password",
-                    value={
-                        "detail": "password: This password is too short. It must contain at least 8 characters.",
-                        "errors": {"password": ["This password is too short. It must contain at least 8 characters."]},
-                    },
-                    response_only=True,
-                ),
-            ],
+        400: openapi.validation_error(
+            "Invalid input, a password the validators refuse, or no email anywhere.",
+            {
+                "No email": {"email": [EMAIL_REQUIRED]},
+                "Weak password": {"password": ["This password is too short. It must contain at least 8 characters."]},
+            },
         ),
         404: INVITE_NOT_FOUND_RESPONSE,
+        **NOT_ACCEPTABLE,
         409: openapi.error("An account with this email already exists (in any case).", EMAIL_TAKEN),
         410: GONE_RESPONSE,
-        413: openapi.PAYLOAD_TOO_LARGE,
         429: openapi.THROTTLED,
     },
     examples=[
@@ -215,5 +215,4 @@ REDEEM = dict(
             status_codes=["201"],
         ),
     ],
-    auth=[],
 )
