@@ -318,8 +318,8 @@ LIST_MESSAGES = openapi.operation(
 MESSAGE_CREATE_DESCRIPTION = """\
 Without `Accept: text/event-stream` the reply comes whole: `201` with `{message_id, reply}`.
 
-With `Accept: text/event-stream` it comes as it is written: `200` with Server-Sent Events (`Cache-Control:
-no-cache`, `X-Accel-Buffering: no`):
+With `Accept: text/event-stream` it comes as it is written: `200` with Server-Sent Events (`Content-Type:
+text/event-stream; charset=utf-8`, `Cache-Control: no-cache`, `X-Accel-Buffering: no`):
 
 - `event: delta` / `data: {"text": "<the next piece>"}`, any number of them, in order;
 - `event: done` / `data: {"message_id": "...", "reply": "<the whole reply>"}`, last: the same object as the 201;
@@ -328,7 +328,8 @@ no-cache`, `X-Accel-Buffering: no`):
   chat time-out, or the stream's total time-out passed);
 - comment lines (`: keep-alive`) while the agents service is silent, to be ignored.
 
-Errors before the stream starts answer with their usual status and JSON body, as without streaming.
+Errors before the stream starts answer with their usual status and JSON body, as without streaming. A generated
+client calls this operation for the whole reply; to stream, send the same request with `fetch` and read its body.
 
 Each plan may send so many messages per rolling minute and per rolling day (streamed or not); a message the
 agents service refuses or fails does not count. Every answer past the check carries the IETF `RateLimit-Policy`
@@ -345,9 +346,14 @@ ACCEPT_EVENT_STREAM = OpenApiParameter(
     "(201).",
 )
 
+# Declared under its exact type, charset included: generators that see a bare `text/event-stream` make the whole
+# operation a stream (@hey-api/openapi-ts 0.95 then drops every error body and retries the POST), which would cost
+# the JSON answers their types. A generated client calls this for the whole reply; to stream, use fetch.
+EVENT_STREAM_TYPE = "text/event-stream; charset=utf-8"
 EVENT_STREAM_RESPONSE = OpenApiResponse(
     OpenApiTypes.STR,
-    description="Accept: text/event-stream: the reply as Server-Sent Events (`delta`..., then `done` or `error`).",
+    description="With `Accept: text/event-stream`: the reply as Server-Sent Events (`delta`..., then `done` or "
+    "`error`; see the description).",
     examples=[
         OpenApiExample(
             "Streamed reply",
@@ -397,7 +403,7 @@ SEND_MESSAGE = openapi.operation(
     request=MessageCreateSerializer,
     responses={
         201: MessageReplySerializer,
-        (200, "text/event-stream"): EVENT_STREAM_RESPONSE,
+        (200, EVENT_STREAM_TYPE): EVENT_STREAM_RESPONSE,
         400: _name_errors(
             ("Empty content", {"content": ["This field may not be blank."]}),
             ("Content too long", {"content": [f"Ensure this field has no more than {CONTENT_MAX_LENGTH} characters."]}),

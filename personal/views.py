@@ -23,7 +23,8 @@ from personal.serializers import (
 from wisdom.negotiation import JSONOnlyNegotiation
 
 ENCODED_SLASH = "Entity name must not contain '/' (%2F)."
-EVENT_STREAM = "text/event-stream"
+# The charset is SSE's only one, said outright; the OpenAPI declares this exact type (see personal/openapi.py).
+EVENT_STREAM = "text/event-stream; charset=utf-8"
 
 
 def wants_event_stream(request) -> bool:
