@@ -293,7 +293,10 @@ PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_DAY = env.optional_positive_int(
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
-CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# Under DJANGO_DEBUG (`make run`) the usual local frontend dev servers (Vite, Next.js and the like) may call in;
+# without it only the origins set here may. Setting the variable replaces the development list.
+DEV_FRONTEND_ORIGINS = [f"http://{host}:{port}" for port in (5173, 4173, 3000) for host in ("localhost", "127.0.0.1")]
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=DEV_FRONTEND_ORIGINS if DEBUG else [])
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-request-id")
 CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after", "ratelimit", "ratelimit-policy")
 
