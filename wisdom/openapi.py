@@ -94,12 +94,12 @@ UNAUTHENTICATED = error(
     "names no active user.",
     exceptions.NotAuthenticated.default_detail,
 )
-FORBIDDEN = error("Authenticated, but not allowed.", exceptions.PermissionDenied.default_detail)
-NOT_FOUND = error("Not found.", exceptions.NotFound.default_detail)
 NOT_ACCEPTABLE = error("The Accept header names no JSON type.", exceptions.NotAcceptable.default_detail)
 LENGTH_REQUIRED = error("A body sent chunked, without Content-Length.", "A request body needs a Content-Length header.")
 PAYLOAD_TOO_LARGE = error("Request body over the size limit.", "Request body is too large; the limit is 1048576 bytes.")
-UNSUPPORTED_MEDIA_TYPE = error("The body is not sent as application/json.", 'Unsupported media type "text/plain".')
+UNSUPPORTED_MEDIA_TYPE = error(
+    "The body is not sent as application/json.", 'Unsupported media type "text/plain" in request.'
+)
 THROTTLED = error("Too many requests from this address; see Retry-After.", "Request was throttled.")
 SERVICE_UNAVAILABLE = error("The database could not serve in time; see Retry-After.", ServiceUnavailable.default_detail)
 
