@@ -9,21 +9,35 @@ class VersionedJWTScheme(SimpleJWTScheme):
 
 
 class ServiceKeyScheme(OpenApiAuthenticationExtension):
+    """Defined, but in no operation's `security`: generated clients apply every scheme an operation lists, so a
+    browser's bearer token would go out as X-Service-Key too (which then decides alone). Operations document the
+    service key as optional X-Service-Key / X-On-Behalf-Of header parameters instead (wisdom/openapi.py)."""
+
     target_class = "accounts.authentication.ServiceKeyAuthentication"
     name = "serviceKey"
+
+    def get_security_requirement(self, auto_schema):
+        return None
 
     def get_security_definition(self, auto_schema):
         return {
             "type": "apiKey",
             "in": "header",
             "name": "X-Service-Key",
-            "description": "Internal services only. Add X-On-Behalf-Of: <user id> to act as that user.",
+            "description": "Internal services only, never a browser. Alone: the service itself (the invite admin "
+            "routes). With X-On-Behalf-Of: <user id>: that user, on any route they may call.",
         }
 
 
 class ApiKeyScheme(OpenApiAuthenticationExtension):
+    """Defined, but in no operation's `security`, as the service key: `auth: () => token` would send the JWT as
+    X-API-Key too. The operations that take a key document X-API-Key as an optional header (wisdom/openapi.py)."""
+
     target_class = "accounts.authentication.ApiKeyAuthentication"
     name = "apiKey"
+
+    def get_security_requirement(self, auto_schema):
+        return None
 
     def get_security_definition(self, auto_schema):
         return {

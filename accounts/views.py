@@ -23,16 +23,12 @@ from accounts.serializers import (
 from accounts.throttles import LoginIpThrottle, PasswordResetIpThrottle, client_address
 from wisdom import openapi
 
+# DRF's negotiation on these views: an Accept that names no JSON type is a 406.
+NOT_ACCEPTABLE = {406: openapi.NOT_ACCEPTABLE}
 TOKEN_EXAMPLE = OpenApiExample(
     "Tokens",
     value={"access_token": "eyJ...", "refresh_token": "eyJ...", "token_type": "bearer", "expires_in": 1800},
     response_only=True,
-)
-# Routes that refuse X-API-Key list the other two ways in.
-NO_API_KEY = [{"jwtAuth": []}, {"serviceKey": []}]
-UNAUTHENTICATED = openapi.error(
-    "No valid credentials: none, an expired or ended token, or an unknown, revoked or expired API key.",
-    "Authentication credentials were not provided.",
 )
 REFUSES_API_KEYS = openapi.error("Called with an API key (X-API-Key), which this route refuses.", API_KEY_REFUSED)
 THROTTLED_RESET = openapi.error(
@@ -47,21 +43,24 @@ class LoginView(APIView):
     throttle_classes = [LoginIpThrottle]
 
     @extend_schema(
-        tags=["auth"],
-        summary="Log in with email and password",
-        request=LoginSerializer,
-        responses={
-            200: TokenPairSerializer,
-            400: openapi.BAD_REQUEST,
-            401: openapi.error("Wrong email or password, or an inactive account.", services.INVALID_CREDENTIALS),
-            413: openapi.PAYLOAD_TOO_LARGE,
-            429: openapi.error(
-                "Too many failed logins from this address, or too many attempts; see Retry-After.",
-                "Request was throttled. Expected available in 60 seconds.",
-            ),
-        },
-        examples=[TOKEN_EXAMPLE],
-        auth=[],
+        **openapi.operation(
+            "login",
+            caller=openapi.PUBLIC,
+            body=True,
+            tags=["auth"],
+            summary="Log in with email and password",
+            request=LoginSerializer,
+            responses={
+                200: TokenPairSerializer,
+                401: openapi.error("Wrong email or password, or an inactive account.", services.INVALID_CREDENTIALS),
+                **NOT_ACCEPTABLE,
+                429: openapi.error(
+                    "Too many failed logins from this address, or too many attempts; see Retry-After.",
+                    "Request was throttled. Expected available in 60 seconds.",
+                ),
+            },
+            examples=[TOKEN_EXAMPLE],
+        )
     )
     def post(self, request):
         serializer = LoginSerializer(data=request.data)
@@ -77,17 +76,20 @@ class RefreshView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        tags=["auth"],
-        summary="Trade a refresh token for a new pair (the old refresh token stops working)",
-        request=RefreshSerializer,
-        responses={
-            200: TokenPairSerializer,
-            400: openapi.BAD_REQUEST,
-            401: openapi.error("Expired, tampered, reused or not a refresh token.", services.INVALID_REFRESH),
-            413: openapi.PAYLOAD_TOO_LARGE,
-        },
-        examples=[TOKEN_EXAMPLE],
-        auth=[],
+        **openapi.operation(
+            "refreshTokens",
+            caller=openapi.PUBLIC,
+            body=True,
+            tags=["auth"],
+            summary="Trade a refresh token for a new pair (the old refresh token stops working)",
+            request=RefreshSerializer,
+            responses={
+                200: TokenPairSerializer,
+                401: openapi.error("Expired, tampered, reused or not a refresh token.", services.INVALID_REFRESH),
+                **NOT_ACCEPTABLE,
+            },
+            examples=[TOKEN_EXAMPLE],
+        )
     )
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
@@ -102,19 +104,22 @@ class LogoutView(APIView):
     permission_classes = [AllowAny]
 
     @extend_schema(
-        tags=["auth"],
-        summary="Log out one session: its refresh token never works again",
-        description="Idempotent: a refresh token of ours that is already expired, used or from an ended session "
-        "is 204 too. The session's access token works until it expires (at most JWT_ACCESS_TOKEN_MINUTES); "
-        "/auth/logout-all ends access tokens at once.",
-        request=RefreshSerializer,
-        responses={
-            204: None,
-            400: openapi.BAD_REQUEST,
-            401: openapi.error("Not a refresh token signed by this server.", services.INVALID_REFRESH),
-            413: openapi.PAYLOAD_TOO_LARGE,
-        },
-        auth=[],
+        **openapi.operation(
+            "logout",
+            caller=openapi.PUBLIC,
+            body=True,
+            tags=["auth"],
+            summary="Log out one session: its refresh token never works again",
+            description="Idempotent: a refresh token of ours that is already expired, used or from an ended "
+            "session is 204 too. The session's access token works until it expires (at most "
+            "JWT_ACCESS_TOKEN_MINUTES); /auth/logout-all ends access tokens at once.",
+            request=RefreshSerializer,
+            responses={
+                204: None,
+                401: openapi.error("Not a refresh token signed by this server.", services.INVALID_REFRESH),
+                **NOT_ACCEPTABLE,
+            },
+        )
     )
     def post(self, request):
         serializer = RefreshSerializer(data=request.data)
@@ -125,11 +130,15 @@ class LogoutView(APIView):
 
 class LogoutAllView(APIView):
     @extend_schema(
-        tags=["auth"],
-        summary="Log out everywhere: every access and refresh token of the caller stops working at once",
-        description="API keys are not sessions: they keep working until revoked (DELETE /auth/api-keys/{id}).",
-        request=None,
-        responses={204: None, 401: UNAUTHENTICATED},
+        **openapi.operation(
+            "logoutAll",
+            caller=openapi.PERSON,
+            tags=["auth"],
+            summary="Log out everywhere: every access and refresh token of the caller stops working at once",
+            description="API keys are not sessions: they keep working until revoked (DELETE /auth/api-keys/{id}).",
+            request=None,
+            responses={204: None, **NOT_ACCEPTABLE},
+        )
     )
     def post(self, request):
         services.user_sessions_end(user=request.user)
@@ -140,24 +149,36 @@ class PasswordChangeView(APIView):
     permission_classes = [IsPerson, RefuseApiKeys]
 
     @extend_schema(
-        tags=["auth"],
-        summary="Change the password; every other session ends",
-        description="Answers a fresh token pair: every token issued before, this request's included, stops working. "
-        "Django's password validators apply. A wrong current password counts as a failed login.",
-        request=PasswordChangeSerializer,
-        responses={
-            200: TokenPairSerializer,
-            400: openapi.BAD_REQUEST,
-            401: UNAUTHENTICATED,
-            403: REFUSES_API_KEYS,
-            413: openapi.PAYLOAD_TOO_LARGE,
-            429: openapi.error(
-                "Too many failed logins (wrong current passwords among them); see Retry-After.",
-                "Request was throttled. Expected available in 60 seconds.",
-            ),
-        },
-        examples=[TOKEN_EXAMPLE],
-        auth=NO_API_KEY,
+        **openapi.operation(
+            "changePassword",
+            caller=openapi.PERSON_WITHOUT_API_KEY,
+            body=True,
+            tags=["auth"],
+            summary="Change the password; every other session ends",
+            description="Answers a fresh token pair: every token issued before, this request's included, stops "
+            "working. Django's password validators apply. A wrong current password counts as a failed login.",
+            request=PasswordChangeSerializer,
+            responses={
+                200: TokenPairSerializer,
+                400: openapi.validation_error(
+                    "Invalid input, a wrong current password, a new password the validators refuse, or a "
+                    "malformed credential header.",
+                    {
+                        "Wrong current password": {"current_password": [services.WRONG_CURRENT_PASSWORD]},
+                        "Weak password": {
+                            "new_password": ["This password is too short. It must contain at least 8 characters."]
+                        },
+                    },
+                ),
+                403: REFUSES_API_KEYS,
+                **NOT_ACCEPTABLE,
+                429: openapi.error(
+                    "Too many failed logins (wrong current passwords among them); see Retry-After.",
+                    "Request was throttled. Expected available in 60 seconds.",
+                ),
+            },
+            examples=[TOKEN_EXAMPLE],
+        )
     )
     def post(self, request):
         serializer = PasswordChangeSerializer(data=request.data)
@@ -170,19 +191,35 @@ class PasswordChangeView(APIView):
 
 class MeView(APIView):
     @extend_schema(
-        tags=["auth"],
-        summary="The caller's own account",
-        responses={200: MeSerializer, 400: openapi.BAD_REQUEST, 401: UNAUTHENTICATED},
+        **openapi.operation(
+            "getMe",
+            caller=openapi.PERSON,
+            tags=["auth"],
+            summary="The caller's own account",
+            responses={200: MeSerializer, **NOT_ACCEPTABLE},
+        )
     )
     def get(self, request):
         return Response(MeSerializer(request.user).data)
 
     @extend_schema(
-        tags=["auth"],
-        summary="Change the caller's names",
-        description="Only first_name and last_name; any other field is a 400.",
-        request=MeUpdateSerializer,
-        responses={200: MeSerializer, 400: openapi.BAD_REQUEST, 401: UNAUTHENTICATED, 413: openapi.PAYLOAD_TOO_LARGE},
+        **openapi.operation(
+            "updateMe",
+            caller=openapi.PERSON,
+            body=True,
+            tags=["auth"],
+            summary="Change the caller's names",
+            description="Only first_name and last_name; any other field is a 400.",
+            request=MeUpdateSerializer,
+            responses={
+                200: MeSerializer,
+                400: openapi.validation_error(
+                    "Invalid input, a field other than the names, or a malformed credential header.",
+                    {"Another field": {"email": ["This field cannot be changed here."]}},
+                ),
+                **NOT_ACCEPTABLE,
+            },
+        )
     )
     def patch(self, request):
         serializer = MeUpdateSerializer(data=request.data)
@@ -197,20 +234,19 @@ class PasswordResetView(APIView):
     throttle_classes = [PasswordResetIpThrottle]
 
     @extend_schema(
-        tags=["auth"],
-        summary="Ask for a password reset link by email",
-        description="Always 202 with the same body, whether or not an account uses the email (an active account "
-        "with a password gets the link, valid PASSWORD_RESET_TIMEOUT seconds, once). Per email at most "
-        "PASSWORD_RESET_EMAIL_LIMIT links per window are sent; further asks get the same 202.",
-        request=PasswordResetSerializer,
-        responses={
-            202: DetailSerializer,
-            400: openapi.BAD_REQUEST,
-            413: openapi.PAYLOAD_TOO_LARGE,
-            429: THROTTLED_RESET,
-        },
-        examples=[OpenApiExample("Asked", value={"detail": services.RESET_REQUESTED}, response_only=True)],
-        auth=[],
+        **openapi.operation(
+            "requestPasswordReset",
+            caller=openapi.PUBLIC,
+            body=True,
+            tags=["auth"],
+            summary="Ask for a password reset link by email",
+            description="Always 202 with the same body, whether or not an account uses the email (an active "
+            "account with a password gets the link, valid PASSWORD_RESET_TIMEOUT seconds, once). Per email at most "
+            "PASSWORD_RESET_EMAIL_LIMIT links per window are sent; further asks get the same 202.",
+            request=PasswordResetSerializer,
+            responses={202: DetailSerializer, **NOT_ACCEPTABLE, 429: THROTTLED_RESET},
+            examples=[OpenApiExample("Asked", value={"detail": services.RESET_REQUESTED}, response_only=True)],
+        )
     )
     def post(self, request):
         serializer = PasswordResetSerializer(data=request.data)
@@ -225,19 +261,31 @@ class PasswordResetConfirmView(APIView):
     throttle_classes = [PasswordResetIpThrottle]
 
     @extend_schema(
-        tags=["auth"],
-        summary="Set a new password from a reset link; every earlier session ends",
-        description="`uid` and `token` are the link's query parameters. The link then never works again; it also "
-        "stops working when it expires or the password changes otherwise.",
-        request=PasswordResetConfirmSerializer,
-        responses={
-            200: TokenPairSerializer,
-            400: openapi.BAD_REQUEST,
-            413: openapi.PAYLOAD_TOO_LARGE,
-            429: THROTTLED_RESET,
-        },
-        examples=[TOKEN_EXAMPLE],
-        auth=[],
+        **openapi.operation(
+            "confirmPasswordReset",
+            caller=openapi.PUBLIC,
+            body=True,
+            tags=["auth"],
+            summary="Set a new password from a reset link; every earlier session ends",
+            description="`uid` and `token` are the link's query parameters. The link then never works again; it "
+            "also stops working when it expires or the password changes otherwise.",
+            request=PasswordResetConfirmSerializer,
+            responses={
+                200: TokenPairSerializer,
+                400: openapi.validation_error(
+                    "Invalid input, a link that is invalid, used or expired, or a new password the validators refuse.",
+                    {
+                        "Invalid or expired link": {openapi.NON_FIELD_ERRORS: [services.RESET_LINK_INVALID]},
+                        "Weak password": {
+                            "new_password": ["This password is too short. It must contain at least 8 characters."]
+                        },
+                    },
+                ),
+                **NOT_ACCEPTABLE,
+                429: THROTTLED_RESET,
+            },
+            examples=[TOKEN_EXAMPLE],
+        )
     )
     def post(self, request):
         serializer = PasswordResetConfirmSerializer(data=request.data)
@@ -252,27 +300,30 @@ class ApiKeyListCreateView(APIView):
         return super().get_permissions()
 
     @extend_schema(
-        tags=["auth"],
-        summary="The caller's API keys (never their secrets), revoked ones included",
-        responses={200: ApiKeySerializer(many=True), 401: UNAUTHENTICATED},
+        **openapi.operation(
+            "listApiKeys",
+            caller=openapi.PERSON,
+            tags=["auth"],
+            summary="The caller's API keys (never their secrets), revoked ones included",
+            responses={200: ApiKeySerializer(many=True), **NOT_ACCEPTABLE},
+        )
     )
     def get(self, request):
         return Response(ApiKeySerializer(selectors.api_key_list(user=request.user), many=True).data)
 
     @extend_schema(
-        tags=["auth"],
-        summary="Make an API key; the key is in this answer only",
-        description="Send the key as `X-API-Key: <key>`: it acts as you on every route a person may use, except "
-        "the admin API, /auth/password and making keys (403). Revoked, expired, or whose owner is inactive: 401.",
-        request=ApiKeyCreateSerializer,
-        responses={
-            201: ApiKeyCreatedSerializer,
-            400: openapi.BAD_REQUEST,
-            401: UNAUTHENTICATED,
-            403: REFUSES_API_KEYS,
-            413: openapi.PAYLOAD_TOO_LARGE,
-        },
-        auth=NO_API_KEY,
+        **openapi.operation(
+            "createApiKey",
+            caller=openapi.PERSON_WITHOUT_API_KEY,
+            body=True,
+            tags=["auth"],
+            summary="Make an API key; the key is in this answer only",
+            description="Send the key as `X-API-Key: <key>`: it acts as you on every route a person may use, "
+            "except the admin API, /auth/password and making keys (403). Revoked, expired, or whose owner is "
+            "inactive: 401.",
+            request=ApiKeyCreateSerializer,
+            responses={201: ApiKeyCreatedSerializer, 403: REFUSES_API_KEYS, **NOT_ACCEPTABLE},
+        )
     )
     def post(self, request):
         serializer = ApiKeyCreateSerializer(data=request.data)
@@ -283,14 +334,18 @@ class ApiKeyListCreateView(APIView):
 
 class ApiKeyDetailView(APIView):
     @extend_schema(
-        tags=["auth"],
-        summary="Revoke one of the caller's API keys, for good",
-        description="Idempotent. The key is kept, revoked, so what it did can still be traced.",
-        responses={
-            204: None,
-            401: UNAUTHENTICATED,
-            404: openapi.error("Not one of the caller's keys.", services.API_KEY_NOT_FOUND),
-        },
+        **openapi.operation(
+            "revokeApiKey",
+            caller=openapi.PERSON,
+            tags=["auth"],
+            summary="Revoke one of the caller's API keys, for good",
+            description="Idempotent. The key is kept, revoked, so what it did can still be traced.",
+            responses={
+                204: None,
+                404: openapi.error("Not one of the caller's keys.", services.API_KEY_NOT_FOUND),
+                **NOT_ACCEPTABLE,
+            },
+        )
     )
     def delete(self, request, id):
         services.api_key_revoke(user=request.user, key_id=id)

@@ -1,7 +1,10 @@
-"""OpenAPI pieces of the invite routes: parameters, error responses, examples, and each operation's schema."""
+"""OpenAPI of the invite routes: parameters, error responses, examples, and each operation's schema with exactly
+the statuses it can answer (see wisdom.openapi.operation). The admin routes are the service's (SERVICE: the
+service key alone, or staff); preview and redeem are public."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
+from rest_framework.exceptions import PermissionDenied
 
 from accounts.emails import EMAIL_TAKEN
 from accounts.serializers import TokenPairSerializer
@@ -26,11 +29,18 @@ from invites.serializers import (
     RedeemSerializer,
 )
 from wisdom import openapi
+from wisdom.openapi import PUBLIC, SERVICE
 
 TOKEN_PARAMETER = OpenApiParameter("token", OpenApiTypes.STR, OpenApiParameter.PATH, description="The invite token.")
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The invite id.")
 
 INVITE_NOT_FOUND_RESPONSE = openapi.error("No invite with this token or id.", INVITE_NOT_FOUND)
+NOT_STAFF = openapi.error(
+    "The caller is a user who is not staff, or came with an API key (X-API-Key), which the admin API refuses.",
+    PermissionDenied.default_detail,
+)
+# DRF's negotiation on these views: an Accept that names no JSON type is a 406 (the personal routes answer JSON).
+NOT_ACCEPTABLE = {406: openapi.NOT_ACCEPTABLE}
 GONE_RESPONSE = OpenApiResponse(
     InviteGoneSerializer,
     description="The invite exists but is expired, used up or revoked; `detail` and `status` say which.",
@@ -54,24 +64,27 @@ INVITE_EXAMPLE = {
     "revoked_at": None,
     "last_sent_at": None,
 }
-# The admin API takes the service key or a staff member's bearer token; an API key is refused (403).
-ADMIN_AUTH = [{"serviceKey": []}, {"jwtAuth": []}]
 STATUS_DOC = (
     "`status` is `active`, `expired`, `used_up` or `revoked`; when several apply, "
     "`revoked` wins over `used_up`, which wins over `expired`."
 )
 
 
-LIST = dict(
+LIST = openapi.operation(
+    "listInvites",
+    caller=SERVICE,
     tags=["invites"],
     summary="List invites, newest first",
     description=f"Paginated with `limit` (default 50, at most 200) and `offset`. {STATUS_DOC}",
     parameters=[InviteListFilterSerializer],
     responses={
         200: InviteSerializer(many=True),
-        400: openapi.BAD_REQUEST,
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
+        400: openapi.validation_error(
+            "Invalid filters or paging, or a malformed credential header.",
+            {"A limit that is not a number": {"limit": ["A valid integer is required."]}},
+        ),
+        403: NOT_STAFF,
+        **NOT_ACCEPTABLE,
     },
     examples=[
         OpenApiExample(
@@ -80,33 +93,31 @@ LIST = dict(
             response_only=True,
         )
     ],
-    auth=ADMIN_AUTH,
 )
 
-CREATE = dict(
+CREATE = openapi.operation(
+    "createInvite",
+    caller=SERVICE,
+    body=True,
     tags=["invites"],
     summary="Issue an invite",
-    description="For a service key (without X-On-Behalf-Of) or a staff user, who is recorded as the inviter. "
-    f"Give `expires_at` or `expires_in_days`, or neither for an invite that never expires. {STATUS_DOC} "
-    "With `send_email: true` the invite is also emailed to `email`, queued in the same transaction (the mail "
-    "worker sends it); `last_sent_at` then says when.",
+    description="By the service key alone or a staff user, who is recorded as the inviter. Every field is "
+    "optional: `max_uses` defaults to 1, and an invite given neither `expires_at` nor `expires_in_days` (an empty "
+    f"body included) **never expires** until it is revoked. {STATUS_DOC} With `send_email: true` the invite is "
+    "also emailed to `email` (then required), queued in the same transaction (the mail worker sends it); "
+    "`last_sent_at` then says when.",
     request=InviteCreateSerializer,
     responses={
         201: InviteSerializer,
-        400: OpenApiResponse(
-            openapi.BAD_REQUEST.response,
-            description="Invalid input, or `send_email` without an email.",
-            examples=[
-                OpenApiExample(
-                    "send_email without an email",
-                    value={"detail": f"email: {EMAIL_REQUIRED_TO_SEND}", "errors": {"email": [EMAIL_REQUIRED_TO_SEND]}},
-                    response_only=True,
-                )
-            ],
+        400: openapi.validation_error(
+            "Invalid input, `send_email` without an email, or a malformed credential header.",
+            {
+                "send_email without an email": {"email": [EMAIL_REQUIRED_TO_SEND]},
+                "Both expiries": {"expires_at": ["Give either expires_at or expires_in_days, not both."]},
+            },
         ),
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
-        413: openapi.PAYLOAD_TOO_LARGE,
+        403: NOT_STAFF,
+        **NOT_ACCEPTABLE,
     },
     examples=[
         OpenApiExample(
@@ -116,20 +127,15 @@ CREATE = dict(
         ),
         OpenApiExample("Issued", value=INVITE_EXAMPLE, response_only=True, status_codes=["201"]),
     ],
-    auth=ADMIN_AUTH,
 )
 
-DETAIL = dict(
+DETAIL = openapi.operation(
+    "getInvite",
+    caller=SERVICE,
     tags=["invites"],
     summary="One invite with its redemptions",
     parameters=[ID_PARAMETER],
-    responses={
-        200: InviteDetailSerializer,
-        400: openapi.BAD_REQUEST,
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
-        404: INVITE_NOT_FOUND_RESPONSE,
-    },
+    responses={200: InviteDetailSerializer, 403: NOT_STAFF, 404: INVITE_NOT_FOUND_RESPONSE, **NOT_ACCEPTABLE},
     examples=[
         OpenApiExample(
             "Used once",
@@ -148,10 +154,11 @@ DETAIL = dict(
             response_only=True,
         )
     ],
-    auth=ADMIN_AUTH,
 )
 
-REVOKE = dict(
+REVOKE = openapi.operation(
+    "revokeInvite",
+    caller=SERVICE,
     tags=["invites"],
     summary="Revoke an invite",
     description="It stops working at once and stays on record; revoking twice is harmless.",
@@ -159,15 +166,15 @@ REVOKE = dict(
     request=None,
     responses={
         204: OpenApiResponse(description="Revoked."),
-        400: openapi.BAD_REQUEST,
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
+        403: NOT_STAFF,
         404: INVITE_NOT_FOUND_RESPONSE,
+        **NOT_ACCEPTABLE,
     },
-    auth=ADMIN_AUTH,
 )
 
-SEND = dict(
+SEND = openapi.operation(
+    "sendInvite",
+    caller=SERVICE,
     tags=["invites"],
     summary="Email an invite to its address (again)",
     description="Queues the invite's email (its share link, who invites, the expiry) for the mail worker and "
@@ -177,10 +184,9 @@ SEND = dict(
     request=None,
     responses={
         202: InviteSerializer,
-        400: openapi.BAD_REQUEST,
-        401: openapi.UNAUTHENTICATED,
-        403: openapi.FORBIDDEN,
+        403: NOT_STAFF,
         404: INVITE_NOT_FOUND_RESPONSE,
+        **NOT_ACCEPTABLE,
         409: OpenApiResponse(
             InviteNotSendableSerializer,
             description="Revoked, expired or used up (`status` says which), or without an email.",
@@ -198,10 +204,11 @@ SEND = dict(
             "Sent less than INVITE_RESEND_INTERVAL_SECONDS ago; see Retry-After.", SENT_RECENTLY.format(seconds=42)
         ),
     },
-    auth=ADMIN_AUTH,
 )
 
-PREVIEW = dict(
+PREVIEW = openapi.operation(
+    "previewInvite",
+    caller=PUBLIC,
     tags=["invites"],
     summary="What an invite offers, before signing up",
     description="Public. `inviter_name` is the inviter's first name, else their full name, else null; "
@@ -210,6 +217,7 @@ PREVIEW = dict(
     responses={
         200: InvitePreviewSerializer,
         404: INVITE_NOT_FOUND_RESPONSE,
+        **NOT_ACCEPTABLE,
         410: GONE_RESPONSE,
         429: openapi.THROTTLED,
     },
@@ -226,10 +234,12 @@ PREVIEW = dict(
             response_only=True,
         )
     ],
-    auth=[],
 )
 
-REDEEM = dict(
+REDEEM = openapi.operation(
+    "redeemInvite",
+    caller=PUBLIC,
+    body=True,
     tags=["invites"],
     summary="Turn an invite into an account and a session",
     description="Public. Creates the account and answers with the same tokens as `/auth/login`. "
@@ -239,29 +249,17 @@ REDEEM = dict(
     request=RedeemSerializer,
     responses={
         201: TokenPairSerializer,
-        400: OpenApiResponse(
-            openapi.BAD_REQUEST.response,
-            description="Invalid input, a password the validators refuse, or no email anywhere.",
-            examples=[
-                OpenApiExample(
-                    "No email",
-                    value={"detail": f"email: {EMAIL_REQUIRED}", "errors": {"email": [EMAIL_REQUIRED]}},
-                    response_only=True,
-                ),
-                OpenApiExample(
-                    "Weak password",
-                    value={
-                        "detail": "password: This password is too short. It must contain at least 8 characters.",
-                        "errors": {"password": ["This password is too short. It must contain at least 8 characters."]},
-                    },
-                    response_only=True,
-                ),
-            ],
+        400: openapi.validation_error(
+            "Invalid input, a password the validators refuse, or no email anywhere.",
+            {
+                "No email": {"email": [EMAIL_REQUIRED]},
+                "Weak password": {"password": ["This password is too short. It must contain at least 8 characters."]},
+            },
         ),
         404: INVITE_NOT_FOUND_RESPONSE,
+        **NOT_ACCEPTABLE,
         409: openapi.error("An account with this email already exists (in any case).", EMAIL_TAKEN),
         410: GONE_RESPONSE,
-        413: openapi.PAYLOAD_TOO_LARGE,
         429: openapi.THROTTLED,
     },
     examples=[
@@ -277,5 +275,4 @@ REDEEM = dict(
             status_codes=["201"],
         ),
     ],
-    auth=[],
 )

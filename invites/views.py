@@ -43,6 +43,11 @@ class InvitePagination(LimitOffsetPagination):
             raise serializers.ValidationError(errors)
         return super().paginate_queryset(queryset, request, view)
 
+    def get_paginated_response_schema(self, schema):
+        paginated = super().get_paginated_response_schema(schema)
+        paginated["required"] = ["count", "next", "previous", "results"]  # always sent; null at either end
+        return paginated
+
 
 class InviteListCreateView(GenericAPIView):
     permission_classes = [IsServiceOrStaff]

@@ -49,7 +49,20 @@ from wisdom.metrics import observe_upstream_call
 
 logger = logging.getLogger(__name__)
 
-PASSED_THROUGH_STATUSES = frozenset({400, 403, 404, 409, 422})
+# What the agents service may refuse each call with (its contract, as agents_double/store.py keeps it): that
+# status passes through with upstream's detail. Any other refusal breaks the contract and is a 502, so each
+# route documents exactly what it can answer (personal/openapi.py reads this table).
+REFUSALS: dict[str, frozenset[int]] = {
+    "entity_list": frozenset(),
+    "entity_create": frozenset({409, 422}),  # the name is taken; a field upstream refuses
+    "entity_get": frozenset({403, 404}),
+    "entity_update": frozenset({403, 404, 422}),
+    "entity_delete": frozenset({403, 404}),
+    "entity_pause": frozenset({403, 404}),
+    "entity_resume": frozenset({403, 404}),
+    "message_send": frozenset({403, 404, 409, 422}),  # 409: the entity is paused
+    "message_list": frozenset({403, 404, 422}),  # 422: a cursor upstream does not know
+}
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 LOGGED_BODY_CHARS = 500
 DETAIL_MAX_CHARS = 1000
@@ -119,25 +132,31 @@ class AgentsClient:
     # --- the contract ---------------------------------------------------------------------
 
     def entity_list(self, *, user_id: uuid.UUID) -> list[dict]:
-        return _objects(self._call("GET", "/entities", user_id=user_id))
+        return _objects(self._call("GET", "/entities", user_id=user_id, refusals=REFUSALS["entity_list"]))
 
     def entity_get(self, *, user_id: uuid.UUID, name: str) -> dict:
-        return _object(self._call("GET", entity_path(name), user_id=user_id))
+        return _object(self._call("GET", entity_path(name), user_id=user_id, refusals=REFUSALS["entity_get"]))
 
     def entity_create(self, *, user_id: uuid.UUID, data: dict) -> dict:
-        return _object(self._call("POST", "/entities", user_id=user_id, body=data))
+        return _object(self._call("POST", "/entities", user_id=user_id, body=data, refusals=REFUSALS["entity_create"]))
 
     def entity_update(self, *, user_id: uuid.UUID, name: str, data: dict) -> dict:
-        return _object(self._call("PATCH", entity_path(name), user_id=user_id, body=data))
+        return _object(
+            self._call("PATCH", entity_path(name), user_id=user_id, body=data, refusals=REFUSALS["entity_update"])
+        )
 
     def entity_delete(self, *, user_id: uuid.UUID, name: str) -> None:
-        self._call("DELETE", entity_path(name), user_id=user_id, expect_body=False)
+        self._call("DELETE", entity_path(name), user_id=user_id, expect_body=False, refusals=REFUSALS["entity_delete"])
 
     def entity_pause(self, *, user_id: uuid.UUID, name: str) -> dict:
-        return _object(self._call("POST", entity_path(name, "pause"), user_id=user_id))
+        return _object(
+            self._call("POST", entity_path(name, "pause"), user_id=user_id, refusals=REFUSALS["entity_pause"])
+        )
 
     def entity_resume(self, *, user_id: uuid.UUID, name: str) -> dict:
-        return _object(self._call("POST", entity_path(name, "resume"), user_id=user_id))
+        return _object(
+            self._call("POST", entity_path(name, "resume"), user_id=user_id, refusals=REFUSALS["entity_resume"])
+        )
 
     def message_send(self, *, user_id: uuid.UUID, name: str, content: str) -> dict:
         return chat_reply(
@@ -147,6 +166,7 @@ class AgentsClient:
                 user_id=user_id,
                 body={"content": content},
                 seconds=self.chat_timeout,
+                refusals=REFUSALS["message_send"],
             )
         )
 
@@ -201,13 +221,18 @@ class AgentsClient:
         finally:
             stream.close()
         response = BoundedResponse(status=stream.status, headers=stream.headers, body=answer)
-        return ChatOpened(reply=chat_reply(self._interpret("POST", path, response, request_id=request_id)))
+        answered = self._interpret("POST", path, response, request_id=request_id, refusals=REFUSALS["message_send"])
+        return ChatOpened(reply=chat_reply(answered))
 
     def message_list(self, *, user_id: uuid.UUID, name: str, limit: int, before: str | None = None) -> list[dict]:
         params: dict[str, Any] = {"limit": limit}
         if before is not None:
             params["before"] = before
-        return _objects(self._call("GET", entity_path(name, "chat"), user_id=user_id, params=params))
+        return _objects(
+            self._call(
+                "GET", entity_path(name, "chat"), user_id=user_id, params=params, refusals=REFUSALS["message_list"]
+            )
+        )
 
     # --- one call -------------------------------------------------------------------------
 
@@ -218,6 +243,7 @@ class AgentsClient:
         path: str,
         *,
         user_id: uuid.UUID,
+        refusals: frozenset[int],
         body: dict | None = None,
         params: dict | None = None,
         seconds: float | None = None,
@@ -240,7 +266,9 @@ class AgentsClient:
             _record_timing(started, None)
             raise
         _record_timing(started, response.status)
-        return self._interpret(method, path, response, request_id=request_id, expect_body=expect_body)
+        return self._interpret(
+            method, path, response, request_id=request_id, refusals=refusals, expect_body=expect_body
+        )
 
     def _send(self, method: str, path: str, *, seconds: float, **kwargs: Any) -> BoundedResponse:
         url = self.base_url + path
@@ -268,7 +296,14 @@ class AgentsClient:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _interpret(
-        self, method: str, path: str, response: BoundedResponse, *, request_id: str, expect_body: bool = True
+        self,
+        method: str,
+        path: str,
+        response: BoundedResponse,
+        *,
+        request_id: str,
+        refusals: frozenset[int],
+        expect_body: bool = True,
     ) -> Any:
         status = response.status
         if 200 <= status < 300:
@@ -279,7 +314,7 @@ class AgentsClient:
             except (ValueError, RecursionError) as e:  # a body nested thousands deep exhausts json's recursion
                 _log_failure(method, path, response, request_id, "success without a JSON body")
                 raise AgentsFailed(f"{method} {path}: {status} without JSON") from e
-        if status in PASSED_THROUGH_STATUSES:
+        if status in refusals:
             raise AgentsRefused(status, _detail(response.body))
         if status == 429:
             raise AgentsRateLimited(_detail(response.body), _retry_after(response))

@@ -11,6 +11,7 @@ from wisdom.errors import ApiError
 
 QUOTA_CODE = "entity_quota_exceeded"
 MESSAGE_QUOTA_CODE = "message_quota_exceeded"
+UPSTREAM_RATE_LIMITED_CODE = "upstream_rate_limited"
 
 
 class EntityQuotaExceeded(ApiError):
@@ -71,7 +72,8 @@ class AgentsRefused(AgentsError):
 
 
 class AgentsRateLimited(AgentsError):
-    """Upstream answered 429; its Retry-After goes with the answer when it sent a sane one."""
+    """Upstream answered 429; its Retry-After goes with the answer when it sent a sane one. Its `code` tells it
+    from the plan's own limits (EntityQuotaExceeded, MessageQuotaExceeded), which answer 429 too."""
 
     status_code = status.HTTP_429_TOO_MANY_REQUESTS
     default_detail = "Too many requests; try again later."
@@ -79,6 +81,7 @@ class AgentsRateLimited(AgentsError):
 
     def __init__(self, detail: str | None = None, retry_after: str | None = None):
         super().__init__("rate-limited", detail=detail, headers={"Retry-After": retry_after} if retry_after else None)
+        self.extra = {"code": UPSTREAM_RATE_LIMITED_CODE}
 
 
 class AgentsCredentialsRejected(AgentsError):

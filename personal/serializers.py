@@ -3,7 +3,6 @@
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from accounts.models import Plan
 from personal.names import entity_name_problem
 from wisdom.fields import StringField
 
@@ -129,17 +128,3 @@ def message_public(message: dict) -> dict:
 
 def reply_public(reply: dict) -> dict:
     return {name: reply[name] for name in REPLY_FIELDS if name in reply}
-
-
-class QuotaErrorSerializer(serializers.Serializer):
-    detail = serializers.CharField()
-    code = serializers.CharField(
-        required=False,
-        help_text="`entity_quota_exceeded` when the plan's entity cap is reached; `message_quota_exceeded` when its "
-        "messages per minute or per day are used up.",
-    )
-    plan = serializers.ChoiceField(choices=Plan.choices, required=False)
-    limit = serializers.IntegerField(required=False)
-    window = serializers.ChoiceField(
-        choices=["minute", "day"], required=False, help_text="Which message limit: per rolling minute or day."
-    )

@@ -77,7 +77,7 @@ def test_each_event_reaches_the_client_as_upstream_sends_it(stream_server, agent
     stream = _open(stream_server, alice, "one two")
     try:
         assert stream.status == 200
-        assert stream.headers["Content-Type"] == "text/event-stream"
+        assert stream.headers["Content-Type"] == "text/event-stream; charset=utf-8"
         assert stream.headers["Transfer-Encoding"] == "chunked"  # no Content-Length: nothing waited for the end
         assert stream.headers["Cache-Control"] == "no-cache" and stream.headers["X-Accel-Buffering"] == "no"
         assert stream.next_event() == ("delta", {"text": "You "})

@@ -160,5 +160,6 @@ def test_a_browser_sees_each_delta_arrive_before_the_next_is_sent(
 
         assert browser.find_element(By.ID, "done").text == "You said: one two"
         status = browser.find_element(By.ID, "status").text
-        assert status.startswith("200 text/event-stream ") and '"minute";q=' in status  # CORS exposes RateLimit
+        # CORS exposes RateLimit
+        assert status.startswith("200 text/event-stream; charset=utf-8 ") and '"minute";q=' in status
         assert deltas() == ["You", "said:", "one", "two"]

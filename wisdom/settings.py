@@ -270,13 +270,30 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "wisdom",
-    "DESCRIPTION": "The public API of Intuno Personal: accounts, personal entities and invites.",
+    "DESCRIPTION": """The public API of Intuno Personal: accounts, personal entities and invites.
+
+**Authentication.** A person sends `Authorization: Bearer <access_token>` (from `login`, `refreshTokens` or
+`redeemInvite`); that is the one scheme each operation lists, so a generated client configured with a token sends
+only that. Internal services (never a browser) may instead send `X-Service-Key`, which then decides alone: on a
+person's routes with `X-On-Behalf-Of: <user id>`; on the invite admin routes alone, or acting for a staff user.
+Both are documented as optional header parameters of the operations that accept them.
+
+**Errors.** Every error body has `detail`, one line a person can read. A 400 adds `errors`: `{field: [messages]}`,
+with messages that belong to no field under `non_field_errors`. A 429 from the plan's limits or the agents service
+carries a literal `code` (`entity_quota_exceeded`, `message_quota_exceeded`, `upstream_rate_limited`). Each
+operation declares exactly the statuses it can answer; those that take a body also answer 411 (a chunked body),
+413 (over the size limit) and 415 (not JSON), as any request that sends a body does. 503 means the database
+could not serve in time (with Retry-After).
+
+Every answer carries `X-Request-ID`: the caller's own when it sent a sane one, else a new one.""",
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Each operation's id is given where it is declared (wisdom.openapi.operation); the hook adds the shared headers.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wisdom.openapi.postprocess"],
     # Two `status` enums (entities, invites) get names of their own instead of colliding.
     "ENUM_NAME_OVERRIDES": {
         "EntityStatusEnum": "personal.serializers.ENTITY_STATUSES",
@@ -325,7 +342,10 @@ PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_DAY = env.optional_positive_int(
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
 DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 
-CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=[])
+# Under DJANGO_DEBUG (`make run`) the usual local frontend dev servers (Vite, Next.js and the like) may call in;
+# without it only the origins set here may. Setting the variable replaces the development list.
+DEV_FRONTEND_ORIGINS = [f"http://{host}:{port}" for port in (5173, 4173, 3000) for host in ("localhost", "127.0.0.1")]
+CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=DEV_FRONTEND_ORIGINS if DEBUG else [])
 CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-request-id")
 CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after", "ratelimit", "ratelimit-policy")
 

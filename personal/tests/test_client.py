@@ -125,14 +125,37 @@ def test_reads_use_the_call_deadline_and_chat_its_own(client, monkeypatch):
     assert seen == [7, 42]
 
 
-@pytest.mark.parametrize("status", [400, 403, 404, 409, 422])
+@pytest.mark.parametrize("status", [403, 404, 409, 422])
 def test_a_refusal_keeps_its_status_and_upstreams_detail(client, mocked, status):
-    mocked.get(f"{BASE}/entities/ada", json={"detail": "upstream says no"}, status=status)
+    mocked.post(f"{BASE}/entities/ada/chat", json={"detail": "upstream says no"}, status=status)
 
     with pytest.raises(AgentsRefused) as caught:
-        client.entity_get(user_id=USER, name="ada")
+        client.message_send(user_id=USER, name="ada", content="hi")
 
     assert (caught.value.status_code, caught.value.detail) == (status, "upstream says no")
+
+
+@pytest.mark.parametrize(
+    ("call", "method", "path", "status"),
+    [
+        ("entity_list", "GET", "/entities", 404),
+        ("entity_list", "GET", "/entities", 422),
+        ("entity_get", "GET", "/entities/ada", 409),
+        ("entity_get", "GET", "/entities/ada", 400),
+        ("entity_pause", "POST", "/entities/ada/pause", 422),
+    ],
+)
+def test_a_refusal_outside_the_calls_contract_is_the_agents_services_failure(
+    client, mocked, caplog, call, method, path, status
+):
+    mocked.add(method, f"{BASE}{path}", json={"detail": "upstream says no"}, status=status)
+    arguments = {"user_id": USER} if call == "entity_list" else {"user_id": USER, "name": "ada"}
+
+    with pytest.raises(AgentsFailed) as caught, caplog.at_level(logging.ERROR, logger="personal.client"):
+        getattr(client, call)(**arguments)
+
+    assert (caught.value.status_code, caught.value.detail) == (502, AgentsFailed.default_detail)
+    assert f"unexpected status on {method} {path} answered {status}" in caplog.text
 
 
 @pytest.mark.parametrize(

@@ -58,7 +58,7 @@ def test_a_streamed_reply_relays_each_delta_in_order_and_ends_with_done(api_clie
     response = _stream(api_client, user, "hello there", headers={"X-Request-ID": "trace-stream-1"})
 
     assert response.status_code == 200
-    assert response["Content-Type"] == "text/event-stream"
+    assert response["Content-Type"] == "text/event-stream; charset=utf-8"
     assert response["Cache-Control"] == "no-cache"
     assert response["X-Accel-Buffering"] == "no"
     events = parse_events(_body(response))
@@ -117,7 +117,7 @@ def test_an_upstream_that_answers_json_is_relayed_as_one_delta_and_done(api_clie
 
     response = _stream(api_client, user, "hi")
 
-    assert response.status_code == 200 and response["Content-Type"] == "text/event-stream"
+    assert response.status_code == 200 and response["Content-Type"] == "text/event-stream; charset=utf-8"
     events = parse_events(_body(response))
     assert events[0] == ("delta", {"text": "You said: hi"})
     assert events[1][0] == "done" and events[1][1]["reply"] == "You said: hi"
