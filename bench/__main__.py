@@ -38,7 +38,7 @@ GUNICORN_COMMAND = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", 
 def run(config: BenchConfig) -> RunResult:
     ensure_tools()
     config.results_dir.mkdir(parents=True, exist_ok=True)
-    server_env = server_environment(config)
+    server_env = server_environment(database_url=config.database_url, cache_url=config.cache_url)
     os.environ.update(server_env)  # this process reads and writes the same database as the server
     recreate_database(config.database_url)
 
