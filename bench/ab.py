@@ -74,14 +74,20 @@ def main(argv: list[str] | None = None) -> int:
         servers = {}
         for name, where, overrides in args.variant:
             servers[name] = stack.enter_context(
-                wisdom_server({**env, **overrides}, log=scratch / f"{name}.log", commands=commands, label=name, cwd=where)
+                wisdom_server(
+                    {**env, **overrides}, log=scratch / f"{name}.log", commands=commands, label=name, cwd=where
+                )
             )
         if args.reference:
             servers["reference"] = stack.enter_context(
                 reference_server(
-                    upstream=double.url, upstream_key=AGENTS_API_KEY, signing_key=settings.SIMPLE_JWT["SIGNING_KEY"],
-                    token_version=user.token_version, log=scratch / "reference.log", commands=commands,
-                )  # fmt: skip
+                    upstream=double.url,
+                    upstream_key=AGENTS_API_KEY,
+                    signing_key=settings.SIMPLE_JWT["SIGNING_KEY"],
+                    token_version=user.token_version,
+                    log=scratch / "reference.log",
+                    commands=commands,
+                )
             )
         auth = {"Authorization": f"Bearer {user.access_token}"}
         first = next(iter(servers.values()))
@@ -90,9 +96,15 @@ def main(argv: list[str] | None = None) -> int:
         )
         created.raise_for_status()
         target = CostTarget(
-            database=args.database, wisdom=first, reference=first, direct_url="", direct_headers={},
-            entity_path=PATHS["entity"], auth_headers=auth, commands=commands,
-        )  # fmt: skip
+            database=args.database,
+            wisdom=first,
+            reference=first,
+            direct_url="",
+            direct_headers={},
+            entity_path=PATHS["entity"],
+            auth_headers=auth,
+            commands=commands,
+        )
         names = list(servers)
         for server in servers.values():
             measure(server, PATHS["entity"], target=target, label="warm-up", connections=4, threads=2, seconds=2)
@@ -104,9 +116,14 @@ def main(argv: list[str] | None = None) -> int:
                         continue
                     threads = 1 if args.connections == 1 else 2
                     result = measure(
-                        servers[name], PATHS[path], target=target, label=f"{name} {path}",
-                        connections=args.connections, threads=threads, seconds=args.seconds,
-                    )  # fmt: skip
+                        servers[name],
+                        PATHS[path],
+                        target=target,
+                        label=f"{name} {path}",
+                        connections=args.connections,
+                        threads=threads,
+                        seconds=args.seconds,
+                    )
                     figures.setdefault((name, path), []).append(result.cpu_ms_per_request)
                     figures.setdefault((name, path + " p50"), []).append(result.p50_ms)
                     figures.setdefault((name, path + " rps"), []).append(result.rps)

@@ -87,11 +87,17 @@ def measure_cost(target: CostTarget, *, seconds: int, repeats: int) -> CostResul
         for connections, threads in CONCURRENCIES:
             servers = [("wisdom", target.wisdom), ("reference", target.reference)]
             for name, server in servers if round_number % 2 == 0 else reversed(servers):
+                label = f"{name} {target.database} c{connections}"
                 runs.setdefault((name, connections), []).append(
                     measure(
-                        server, target.entity_path, target=target, label=f"{name} {target.database} c{connections}",
-                        connections=connections, threads=threads, seconds=seconds,
-                    )  # fmt: skip
+                        server,
+                        target.entity_path,
+                        target=target,
+                        label=label,
+                        connections=connections,
+                        threads=threads,
+                        seconds=seconds,
+                    )
                 )
             runs.setdefault(("direct", connections), []).append(
                 direct(target, connections=connections, threads=threads, seconds=seconds)
@@ -118,18 +124,28 @@ def measure(
     """One wrk run on `server` with the user's token; every answer must be a 2xx (a failing server looks cheap)."""
     cpu_before = procs.cpu_seconds(server.pid)
     result = run_wrk(
-        server.url + path, label=label, log=target.commands, connections=connections, threads=threads,
-        seconds=seconds, headers=target.auth_headers,
-    )  # fmt: skip
+        server.url + path,
+        label=label,
+        log=target.commands,
+        connections=connections,
+        threads=threads,
+        seconds=seconds,
+        headers=target.auth_headers,
+    )
     cpu = procs.cpu_seconds(server.pid) - cpu_before
     return _measured(result, cpu, label=label)
 
 
 def direct(target: CostTarget, *, connections: int, threads: int, seconds: int) -> Measured:
     result = run_wrk(
-        target.direct_url, label=f"double c{connections}", log=target.commands, connections=connections,
-        threads=threads, seconds=seconds, headers=target.direct_headers,
-    )  # fmt: skip
+        target.direct_url,
+        label=f"double c{connections}",
+        log=target.commands,
+        connections=connections,
+        threads=threads,
+        seconds=seconds,
+        headers=target.direct_headers,
+    )
     return _measured(result, 0.0, label="straight to the double")
 
 
