@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=1)
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--reference", action="store_true", help="measure the reference proxy on the entity too")
+    parser.add_argument("--profile", metavar="PATH", help="then py-spy the first variant's worker under load on PATH")
     args = parser.parse_args(argv)
 
     env = server_environment(database_url=args.database_url, cache_url=args.cache_url)
@@ -128,10 +129,41 @@ def main(argv: list[str] | None = None) -> int:
                     figures.setdefault((name, path + " p50"), []).append(result.p50_ms)
                     figures.setdefault((name, path + " rps"), []).append(result.rps)
             print(f"round {round_number + 1} of {args.rounds} done", file=sys.stderr, flush=True)
+        if args.profile:
+            _profile(first, PATHS[args.profile], target=target, seconds=max(args.seconds, 5), scratch=scratch)
     print(f"{args.database}, c{args.connections}, {args.rounds} rounds of {args.seconds} s; CPU ms/request medians")
     for (name, path), values in figures.items():
         print(f"{name:>12} {path:>14}: {statistics.median(values):8.3f}  each {[round(v, 3) for v in values]}")
     return 0
+
+
+def _profile(server, path: str, *, target: CostTarget, seconds: int, scratch: Path) -> None:
+    import subprocess
+    import time
+
+    import psutil
+
+    from bench.profile import top_functions
+    from bench.tools import py_spy
+
+    (worker,) = psutil.Process(server.pid).children()
+    raw = scratch / "profile.raw.txt"
+    spy = subprocess.Popen(
+        [py_spy(), "record", "--pid", str(worker.pid), "--rate", "500", "--duration", str(seconds), "--format", "raw",
+         "--output", str(raw), "--nonblocking", "--gil"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    time.sleep(1.0)
+    measure(server, path, target=target, label="profile", connections=1, threads=1, seconds=seconds - 2)
+    spy.wait(timeout=seconds + 30)
+    self_time, inclusive = top_functions([raw], limit=40)
+    print("self time:")
+    for share in self_time:
+        print(f"  {share.percent:5.1f}  {share.function}")
+    print("inclusive (over 2 %):")
+    for share in inclusive:
+        if share.percent >= 2:
+            print(f"  {share.percent:5.1f}  {share.function}")
 
 
 if __name__ == "__main__":
