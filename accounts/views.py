@@ -5,7 +5,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import services
-from accounts.serializers import LoginSerializer, MeSerializer, RefreshSerializer, TokenPairSerializer
+from accounts.serializers import LoginSerializer, MeSerializer, RefreshSerializer, TokenPairSerializer, me_public
 from accounts.throttles import LoginIpThrottle, client_address
 from wisdom import openapi
 
@@ -77,4 +77,4 @@ class MeView(APIView):
         responses={200: MeSerializer, 400: openapi.BAD_REQUEST, 401: openapi.UNAUTHENTICATED},
     )
     def get(self, request):
-        return Response(MeSerializer(request.user).data)
+        return Response(me_public(request.user))
