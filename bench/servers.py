@@ -27,18 +27,40 @@ class Server:
     pid: int  # the root process; its CPU includes its children's
 
 
+def other_server_command(server: str, *, port: int, workers: int, threads: int) -> list[str]:
+    """wisdom under another production WSGI server, for comparison with gunicorn (python -m bench.ab, BENCH_SERVER)."""
+    bin_dir = Path(sys.executable).parent
+    if server == "uwsgi":  # uWSGI's HTTP router (keep-alive, chunked when no length) before threaded workers
+        return [
+            str(bin_dir / "uwsgi"), "--http", f"127.0.0.1:{port}", "--http-keepalive", "--http-auto-chunked",
+            "--module", "wisdom.wsgi:application",
+            "--master", "--processes", str(workers), "--threads", str(threads), "--enable-threads",
+            "--disable-logging", "--buffer-size", "8192", "--die-on-term", "--need-app",
+        ]  # fmt: skip
+    if server == "granian":
+        return [
+            str(bin_dir / "granian"), "--interface", "wsgi", "--host", "127.0.0.1", "--port", str(port),
+            "--workers", str(workers), "--blocking-threads", str(threads), "--no-ws", "wisdom.wsgi:application",
+        ]  # fmt: skip
+    raise ValueError(f"unknown server {server!r}")
+
+
 @contextmanager
 def wisdom_server(
     env: dict[str, str], *, log: Path, commands: CommandLog, label: str, cwd: Path = ROOT
 ) -> Iterator[Server]:
-    """gunicorn with the committed gunicorn.conf.py of the checkout at `cwd`, on a free port."""
+    """gunicorn with the committed gunicorn.conf.py of the checkout at `cwd`, on a free port (or the server that
+    BENCH_SERVER names, see other_server_command)."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    commands.record(label, GUNICORN_COMMAND)
+    command = GUNICORN_COMMAND
+    if env.get("BENCH_SERVER"):
+        workers, threads = int(env.get("WEB_CONCURRENCY", "2")), int(env.get("GUNICORN_THREADS", "150"))
+        command = other_server_command(env["BENCH_SERVER"], port=port, workers=workers, threads=threads)
+    commands.record(label, command)
     process = procs.start(
-        GUNICORN_COMMAND, env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, log=log, health_url=f"{url}/healthz",
-        cwd=cwd,
-    )  # fmt: skip
+        command, env={**env, "GUNICORN_BIND": f"127.0.0.1:{port}"}, log=log, health_url=f"{url}/healthz", cwd=cwd
+    )
     try:
         yield Server(url=url, pid=process.pid)
     finally:
