@@ -184,3 +184,51 @@ def _row(connections: int, runs: dict[tuple[str, int], list[Measured]]) -> CostR
         wisdom_cpu_each=tuple(m.cpu_ms_per_request for m in wisdom),
         reference_cpu_each=tuple(m.cpu_ms_per_request for m in reference),
     )
+
+
+@dataclass(frozen=True)
+class ScalingResult:
+    """Proxied GETs at concurrency 32 through wisdom with one gunicorn worker, then two (PostgreSQL)."""
+
+    connections: int
+    rounds: int
+    one_worker_rps: float
+    two_workers_rps: float
+    speedup: float  # median of the per-round two/one ratios
+    one_worker_rps_each: tuple[float, ...]
+    two_workers_rps_each: tuple[float, ...]
+    one_worker_cpu_ms: float
+    two_workers_cpu_ms: float
+
+
+def measure_scaling(
+    one_worker: Server, two_workers: Server, *, target: CostTarget, seconds: int, repeats: int
+) -> ScalingResult:
+    connections, threads = CONCURRENCIES[-1]
+    measure(one_worker, target.entity_path, target=target, label="warm-up", connections=8, threads=2, seconds=2)
+    one, two = [], []
+    for round_number in range(repeats):
+        pairs = [(one, one_worker, "1 worker"), (two, two_workers, "2 workers")]
+        for runs, server, name in pairs if round_number % 2 == 0 else reversed(pairs):
+            runs.append(
+                measure(
+                    server,
+                    target.entity_path,
+                    target=target,
+                    label=f"scaling {name}",
+                    connections=connections,
+                    threads=threads,
+                    seconds=seconds,
+                )
+            )
+    return ScalingResult(
+        connections=connections,
+        rounds=repeats,
+        one_worker_rps=_median([m.rps for m in one]),
+        two_workers_rps=_median([m.rps for m in two]),
+        speedup=round(statistics.median([b.rps / a.rps for a, b in zip(one, two, strict=True)]), 2),
+        one_worker_rps_each=tuple(m.rps for m in one),
+        two_workers_rps_each=tuple(m.rps for m in two),
+        one_worker_cpu_ms=_median([m.cpu_ms_per_request for m in one]),
+        two_workers_cpu_ms=_median([m.cpu_ms_per_request for m in two]),
+    )
