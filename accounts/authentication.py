@@ -5,12 +5,15 @@ import hmac
 import uuid
 
 from django.conf import settings
+from django.utils.translation import gettext_lazy as _
 from rest_framework import exceptions
 from rest_framework.authentication import BaseAuthentication
 from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import InvalidToken
+from rest_framework_simplejwt.settings import api_settings
 
 from accounts.principals import SERVICE, ServiceCredentials
-from accounts.selectors import api_key_get_by_key, user_get_active
+from accounts.selectors import api_key_get_by_key, user_get, user_get_active
 from accounts.services import api_key_touch, token_version_is_current
 from wisdom import request_context
 
@@ -23,10 +26,22 @@ API_KEY_OWNER_INACTIVE = "This API key's account is inactive."
 
 
 class VersionedJWTAuthentication(JWTAuthentication):
-    """simplejwt's bearer authentication, refusing tokens older than the account's last password change."""
+    """simplejwt's bearer authentication, refusing tokens older than the account's last password change.
+
+    The user row is read on every call, so a deactivated, deleted or re-passworded account is refused at once;
+    simplejwt's get_user with the row read by user_get (a statement made once, not an ORM query built each time).
+    """
 
     def get_user(self, validated_token):
-        user = super().get_user(validated_token)  # the row it loads anyway; also refuses inactive users
+        try:
+            user_id = validated_token[api_settings.USER_ID_CLAIM]
+        except KeyError as e:
+            raise InvalidToken(_("Token contained no recognizable user identification")) from e
+        user = user_get(user_id=user_id)
+        if user is None:
+            raise exceptions.AuthenticationFailed(_("User not found"), code="user_not_found")
+        if not user.is_active:
+            raise exceptions.AuthenticationFailed(_("User is inactive"), code="user_inactive")
         if not token_version_is_current(token=validated_token, user=user):
             raise exceptions.AuthenticationFailed(SESSION_ENDED, code="session_ended")
         return user

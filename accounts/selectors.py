@@ -1,7 +1,12 @@
 import re
 import uuid
+import weakref
+from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.db.models import QuerySet
+from django.db.models.expressions import Col
 
 from accounts.emails import email_key
 from accounts.models import ApiKey, User
@@ -43,3 +48,58 @@ def api_key_list(*, user: User) -> QuerySet[ApiKey]:
 def api_key_get(*, user: User, key_id: uuid.UUID) -> ApiKey | None:
     """One of the user's own keys; another user's is None, as if it did not exist."""
     return ApiKey.objects.filter(user=user, pk=key_id).first()
+
+
+@dataclass(frozen=True)
+class _UserStatement:
+    sql: str
+    attnames: list[str]
+    converters: list[tuple[int, list, Col]]  # (column index, converters, the column they convert)
+
+
+_user_statements: "weakref.WeakKeyDictionary[object, _UserStatement]" = weakref.WeakKeyDictionary()
+
+
+def user_get(*, user_id: uuid.UUID | str) -> User | None:
+    """Any user, active or not, by id; None when no user has it or it is no UUID.
+
+    Every authenticated call reads this row, so the statement is made once per connection instead of being built
+    and compiled by the ORM each time (that cost several times running it); the row becomes a User the way the ORM
+    makes one (the fields' own database conversions, then Model.from_db).
+    """
+    try:
+        key = User._meta.pk.get_db_prep_value(user_id, connection)
+    except ValidationError:
+        return None
+    database = connections[DEFAULT_DB_ALIAS]  # this thread's connection wrapper, whose converters these are
+    statement = _user_statements.get(database)
+    if statement is None:
+        statement = _user_statements[database] = _user_statement(database)
+    with database.cursor() as cursor:
+        cursor.execute(statement.sql, [key])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, converters, column in statement.converters:
+        for convert in converters:
+            values[index] = convert(values[index], column, database)
+    return User.from_db(database.alias, statement.attnames, values)
+
+
+def _user_statement(database) -> _UserStatement:
+    meta = User._meta
+    fields = list(meta.concrete_fields)
+    quote = database.ops.quote_name
+    columns = [Col(meta.db_table, field) for field in fields]
+    converters = [
+        (index, converters, column)
+        for index, column in enumerate(columns)
+        if (converters := database.ops.get_db_converters(column) + column.get_db_converters(database))
+    ]
+    sql = "SELECT {} FROM {} WHERE {} = %s".format(  # noqa: S608 - names from the model, the id a parameter
+        ", ".join(f"{quote(meta.db_table)}.{quote(field.column)}" for field in fields),
+        quote(meta.db_table),
+        quote(meta.pk.column),
+    )
+    return _UserStatement(sql=sql, attnames=[field.attname for field in fields], converters=converters)

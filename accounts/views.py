@@ -19,6 +19,7 @@ from accounts.serializers import (
     PasswordResetSerializer,
     RefreshSerializer,
     TokenPairSerializer,
+    me_public,
 )
 from accounts.throttles import LoginIpThrottle, PasswordResetIpThrottle, client_address
 from wisdom import openapi
@@ -200,7 +201,7 @@ class MeView(APIView):
         )
     )
     def get(self, request):
-        return Response(MeSerializer(request.user).data)
+        return Response(me_public(request.user))
 
     @extend_schema(
         **openapi.operation(
@@ -225,7 +226,7 @@ class MeView(APIView):
         serializer = MeUpdateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = services.user_profile_update(user=request.user, **serializer.validated_data)
-        return Response(MeSerializer(user).data)
+        return Response(me_public(user))
 
 
 class PasswordResetView(APIView):

@@ -21,24 +21,24 @@ from bench.machine import describe_machine, server_settings
 from bench.report import render_report
 from bench.results import RunResult, UnreadableResults, load_results, save_results
 from bench.scenarios.allowlist import allowlist_cost
+from bench.scenarios.cost import CostTarget, measure_cost, measure_scaling
 from bench.scenarios.hashing import logins_and_redeems
 from bench.scenarios.overhead import measure_overhead
 from bench.scenarios.profiling import profile_proxied_get
 from bench.scenarios.slow_chats import slow_chats
 from bench.scenarios.streaming import streaming
+from bench.servers import GUNICORN_COMMAND, Server, prepare_sqlite, reference_server, wisdom_server
 from bench.target import ENTITY, Target
 from bench.tools import ensure_tools
 from tests.helpers.constants import PASSWORD
 from tests.helpers.double import running_double
 from tests.helpers.processes import ROOT, free_port
 
-GUNICORN_COMMAND = [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wisdom.wsgi:application"]
-
 
 def run(config: BenchConfig) -> RunResult:
     ensure_tools()
     config.results_dir.mkdir(parents=True, exist_ok=True)
-    server_env = server_environment(config)
+    server_env = server_environment(database_url=config.database_url, cache_url=config.cache_url)
     os.environ.update(server_env)  # this process reads and writes the same database as the server
     recreate_database(config.database_url)
 
@@ -72,6 +72,7 @@ def run(config: BenchConfig) -> RunResult:
             )
             _create_entity(target)
             overhead = measure_overhead(target, seconds=config.seconds, repeats=config.repeats)
+            cost, scaling = _cost(config, target, user=user, server_env=server_env)
             profile = profile_proxied_get(target, seconds=config.seconds, results_dir=config.results_dir)
             chats = slow_chats(target, chats=config.chats)
             streams = streaming(target, streams=config.streams, seconds=config.stream_seconds)
@@ -83,6 +84,8 @@ def run(config: BenchConfig) -> RunResult:
         settings=server_settings(server_env),
         gunicorn_command=" ".join(GUNICORN_COMMAND),
         overhead=overhead,
+        cost=cost,
+        scaling=scaling,
         profile=profile,
         slow_chats=chats,
         streaming=streams,
@@ -90,6 +93,51 @@ def run(config: BenchConfig) -> RunResult:
         allowlist=allowlist,
         commands=commands.lines(),
     )
+
+
+def _cost(config: BenchConfig, target: Target, *, user, server_env: dict[str, str]):
+    """wisdom's CPU per proxied GET beside the reference proxy's, on PostgreSQL (the running wisdom) and on a
+    SQLite file (a second wisdom); then one worker against two."""
+    from django.conf import settings
+
+    log_dir = config.results_dir
+    wisdom = Server(url=target.wisdom_url, pid=target.wisdom_pid)
+    with reference_server(
+        upstream=target.double.url, upstream_key=AGENTS_API_KEY, signing_key=settings.SIMPLE_JWT["SIGNING_KEY"],
+        token_version=user.token_version, log=log_dir / "reference.log", commands=target.commands,
+    ) as reference:  # fmt: skip
+
+        def cost_target(database: str, server: Server) -> CostTarget:
+            return CostTarget(
+                database=database,
+                wisdom=server,
+                reference=reference,
+                direct_url=target.direct_entity_url,
+                direct_headers=target.direct_headers,
+                entity_path=f"/personal/entities/{ENTITY}",
+                auth_headers=target.auth_headers,
+                commands=target.commands,
+            )
+
+        postgres = measure_cost(cost_target("PostgreSQL", wisdom), seconds=config.seconds, repeats=config.repeats)
+        sqlite_env = {**server_env, "INTUNO_AGENTS_BASE_URL": target.double.url}
+        sqlite_env["DATABASE_URL"] = prepare_sqlite(log_dir / "bench.sqlite3", env=sqlite_env, user=user)
+        with wisdom_server(
+            sqlite_env, log=log_dir / "wisdom-sqlite.log", commands=target.commands, label="wisdom on SQLite"
+        ) as on_sqlite:
+            sqlite = measure_cost(cost_target("SQLite", on_sqlite), seconds=config.seconds, repeats=config.repeats)
+        one_worker_env = {**server_env, "INTUNO_AGENTS_BASE_URL": target.double.url, "WEB_CONCURRENCY": "1"}
+        with wisdom_server(
+            one_worker_env, log=log_dir / "wisdom-1-worker.log", commands=target.commands, label="wisdom, 1 worker"
+        ) as one_worker:
+            scaling = measure_scaling(
+                one_worker,
+                wisdom,
+                target=cost_target("PostgreSQL", wisdom),
+                seconds=config.seconds,
+                repeats=config.repeats,
+            )
+    return (postgres, sqlite), scaling
 
 
 def _create_entity(target: Target) -> None:

@@ -118,7 +118,7 @@ def _positive_int(text: str) -> int:
     return value
 
 
-def server_environment(config: BenchConfig) -> dict[str, str]:
+def server_environment(*, database_url: str, cache_url: str) -> dict[str, str]:
     """wisdom as in production (debug off, JSON logs, Redis), with the throttles and the entity cap out of the way."""
     return {
         "DJANGO_SETTINGS_MODULE": "wisdom.settings",
@@ -126,8 +126,8 @@ def server_environment(config: BenchConfig) -> dict[str, str]:
         "DJANGO_SECRET_KEY": "bench-secret-key-that-is-long-enough-0123456789",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
-        "DATABASE_URL": config.database_url,
-        "CACHE_URL": config.cache_url,
+        "DATABASE_URL": database_url,
+        "CACHE_URL": cache_url,
         "CACHE_KEY_PREFIX": f"wisdom-bench-{uuid.uuid4().hex[:8]}",
         "AGENTS_SERVICE_API_KEY": "bench-service-key",
         "INTUNO_AGENTS_API_KEY": AGENTS_API_KEY,

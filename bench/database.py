@@ -18,6 +18,9 @@ class BenchUser:
     id: str
     email: str
     access_token: str
+    password_hash: str
+    plan: str  # the stored value, e.g. "enterprise"
+    token_version: int
 
 
 def recreate_database(database_url: str) -> None:
@@ -39,4 +42,11 @@ def create_bench_user() -> BenchUser:
     user = User.objects.create(
         email=BENCH_EMAIL, password=make_password(PASSWORD), first_name="Bench", plan=Plan.ENTERPRISE
     )
-    return BenchUser(id=str(user.pk), email=user.email, access_token=tokens_for(user=user)["access_token"])
+    return BenchUser(
+        id=str(user.pk),
+        email=user.email,
+        access_token=tokens_for(user=user)["access_token"],
+        password_hash=user.password,
+        plan=str(user.plan.value if hasattr(user.plan, "value") else user.plan),
+        token_version=user.token_version,
+    )

@@ -16,9 +16,9 @@ from tests.helpers.processes import ROOT, stop, wait_until_up
 __all__ = ["PeakMemory", "cpu_seconds", "peak_rss", "rss_bytes", "start", "stop", "tree"]
 
 
-def start(command: list[str], *, env: dict[str, str], log: Path, health_url: str) -> subprocess.Popen:
+def start(command: list[str], *, env: dict[str, str], log: Path, health_url: str, cwd: Path = ROOT) -> subprocess.Popen:
     with open(log, "wb") as out:
-        process = subprocess.Popen(command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
+        process = subprocess.Popen(command, cwd=cwd, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT)
     wait_until_up(health_url, process, timeout=30)
     return process
 

@@ -2,6 +2,7 @@
 
 from bench.results import RunResult
 from bench.scenarios.allowlist import AllowlistResult
+from bench.scenarios.cost import CostResult, ScalingResult
 from bench.scenarios.hashing import CallFigures, HashingResult
 from bench.scenarios.overhead import OverheadResult, PathFigures
 from bench.scenarios.profiling import ProfileResult
@@ -13,6 +14,9 @@ ADDED_P50_TARGET_MS = 2
 CPU_PER_PROXIED_REQUEST_TARGET_MS = 2
 CHATS_WALL_TARGET_S = 6
 LIST_P99_TARGET_MS = 100
+CPU_RATIO_TO_REFERENCE_TARGET = 3
+ME_CPU_TARGET_MS = 1.5
+ADDED_P50_VS_DIRECT_TARGET_MS = 1.5
 
 
 def render_report(run: RunResult, *, notes: str | None) -> str:
@@ -20,6 +24,7 @@ def render_report(run: RunResult, *, notes: str | None) -> str:
     sections = [
         render_header(run),
         render_overhead(run.overhead, agents_pool_size=int(run.settings["INTUNO_AGENTS_POOL_SIZE"])),
+        render_cost(run.cost, run.scaling),
         render_slow_chats(run.slow_chats),
         render_streaming(run.streaming),
         render_hashing(run.hashing),
@@ -94,6 +99,76 @@ def render_overhead(overhead: OverheadResult, *, agents_pool_size: int) -> str:
         f"{_verdict(one.connections_per_1000 <= agents_pool_size)}).",
     ]
     return _lines(*lines)
+
+
+def render_cost(costs: tuple[CostResult, ...], scaling: ScalingResult) -> str:
+    lines = [
+        "## 1b. Cost per proxied call: wisdom beside the reference proxy",
+        "",
+        "The reference (`bench/reference.py`) is the leanest honest Python version of `GET /personal/entities/{name}`:",
+        "a bare ASGI app under uvicorn (uvloop, httptools, no access log, one process) with one aiohttp session; the",
+        "same HS256 check as simplejwt's with the same key and claims (the token version `ver` compared with a value",
+        "it is given: it has NO database, so it cannot see a deactivation or a password change, which wisdom checks",
+        "on every call), the same name rules, the same percent-encoded upstream call with the same headers, the same",
+        "ownership check and documented fields. It writes no log line. Both serve the same double with one token.",
+        "",
+        f"CPU is the server processes' user + system time over a wrk run divided by the requests served. Each row is "
+        f"the median of {_count(costs[0].rounds, 'round')}; in a round wisdom and the reference run back to back "
+        "(their order alternating), then the double directly. wisdom: the committed gunicorn.conf.py, 2 workers.",
+        "",
+        "| database | concurrency | wisdom CPU ms/req | reference CPU ms/req | ratio | wisdom added p50 ms | "
+        "reference added p50 ms | wisdom req/s | reference req/s |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for cost in costs:
+        lines += [
+            f"| {cost.database} | {row.connections} | {row.wisdom_cpu_ms} | {row.reference_cpu_ms} | {row.ratio} | "
+            f"{row.wisdom_added_p50_ms} | {row.reference_added_p50_ms} | {row.wisdom_rps:.0f} | "
+            f"{row.reference_rps:.0f} |"
+            for row in cost.rows
+        ]
+    lines += [""]
+    for cost in costs:
+        lines += [
+            f"{cost.database}, concurrency {row.connections}, per round: ratio {list(row.ratio_each)}; wisdom CPU "
+            f"{list(row.wisdom_cpu_each)}, reference CPU {list(row.reference_cpu_each)} ms/request."
+            for row in cost.rows
+        ]
+    lines += [
+        "",
+        "| database | `/auth/me` CPU ms/req (rounds) | `/healthz` CPU ms/req (rounds) |",
+        "|---|---|---|",
+        *(
+            f"| {cost.database} | {cost.me_cpu_ms} {list(cost.me_cpu_each)} | {cost.healthz_cpu_ms} "
+            f"{list(cost.healthz_cpu_each)} |"
+            for cost in costs
+        ),
+        "",
+        f"Workers, PostgreSQL, concurrency {scaling.connections}, median of {_count(scaling.rounds, 'round')}: one "
+        f"worker {scaling.one_worker_rps:.0f} req/s ({scaling.one_worker_cpu_ms} ms CPU/req), two workers "
+        f"{scaling.two_workers_rps:.0f} req/s ({scaling.two_workers_cpu_ms} ms CPU/req): x{scaling.speedup} "
+        f"(rounds: {list(scaling.one_worker_rps_each)} vs {list(scaling.two_workers_rps_each)}). This machine has "
+        "two cores shared with wrk, the double and the reference's idle process, so two workers cannot double it.",
+        "",
+        "Targets:",
+    ]
+    for cost in costs:
+        one = cost.row(1)
+        lines += [
+            f"- {cost.database}: CPU ratio to the reference <= {CPU_RATIO_TO_REFERENCE_TARGET} at concurrency 1: "
+            f"{one.ratio} ({_verdict_by(one.ratio, CPU_RATIO_TO_REFERENCE_TARGET)}), at 32: {cost.row(32).ratio}; "
+            f"`/auth/me` <= {ME_CPU_TARGET_MS} ms CPU: {cost.me_cpu_ms} "
+            f"({_verdict_by(cost.me_cpu_ms, ME_CPU_TARGET_MS)}); added p50 at concurrency 1 <= "
+            f"{ADDED_P50_VS_DIRECT_TARGET_MS} ms: {one.wisdom_added_p50_ms} "
+            f"({_verdict_by(one.wisdom_added_p50_ms, ADDED_P50_VS_DIRECT_TARGET_MS)}).",
+        ]
+    return _lines(*lines)
+
+
+def _verdict_by(measured: float, target: float) -> str:
+    if measured <= target:
+        return "met"
+    return f"MISSED by {measured - target:.2f} ({(measured / target - 1) * 100:.0f} % over)"
 
 
 def render_slow_chats(chats: SlowChatsResult) -> str:

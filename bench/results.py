@@ -9,6 +9,7 @@ from pathlib import Path
 
 from bench.machine import Machine
 from bench.scenarios.allowlist import AllowlistResult
+from bench.scenarios.cost import CostResult, ScalingResult
 from bench.scenarios.hashing import HashingResult
 from bench.scenarios.overhead import OverheadResult
 from bench.scenarios.profiling import ProfileResult
@@ -22,6 +23,8 @@ class RunResult:
     settings: dict[str, str]
     gunicorn_command: str
     overhead: OverheadResult
+    cost: tuple[CostResult, ...]  # PostgreSQL, then SQLite
+    scaling: ScalingResult
     profile: ProfileResult
     slow_chats: SlowChatsResult
     streaming: StreamingResult

@@ -21,7 +21,6 @@ import ssl
 import threading
 import time
 from dataclasses import dataclass
-from http.cookiejar import DefaultCookiePolicy
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -29,12 +28,14 @@ import h11
 import requests
 from requests.adapters import HTTPAdapter
 from requests.structures import CaseInsensitiveDict
+from requests.utils import default_headers
 from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ReadTimeoutError
 
 READ_CHUNK_BYTES = 64 * 1024
+_NO_PROXIES: dict[str, str] = {}
 
 
 class DeadlineExceeded(Exception):
@@ -196,32 +197,46 @@ class _DeadlineAdapter(HTTPAdapter):
 
 
 class BoundedSession:
-    """Thread-safe: the session is only read after construction; its adapter's pool is thread-safe."""
+    """Thread-safe: only read after construction; its adapter's pool is thread-safe.
+
+    Each call goes straight to requests' HTTPAdapter (urllib3's pool) with a request prepared from its parts:
+    what requests.Session adds on top (cookie jars, hooks, settings merged from the environment, redirects) is
+    nothing this client wants, and it cost a third of the call's CPU. So no cookie is ever stored or sent, no
+    proxy or .netrc credential is taken from the environment, and no redirect is followed.
+    """
 
     def __init__(self, *, pool_size: int, connect_timeout: float, max_body_bytes: int, headers: dict[str, str]):
         self.connect_timeout = connect_timeout
         self.max_body_bytes = max_body_bytes
-        self.session = requests.Session()
-        self.session.trust_env = False  # no proxies or .netrc credentials from the environment
-        # never store a cookie upstream sets: it would travel with the next user's call
-        self.session.cookies.set_policy(DefaultCookiePolicy(allowed_domains=[]))
-        self.session.headers.update({**headers, "Accept-Encoding": "identity"})
-        adapter = _DeadlineAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
-        self.session.mount("http://", adapter)
-        self.session.mount("https://", adapter)
+        self.headers = {**default_headers(), **headers, "Accept-Encoding": "identity"}
+        self.adapter = _DeadlineAdapter(pool_connections=1, pool_maxsize=pool_size, max_retries=0)
 
     def close(self) -> None:
-        self.session.close()
+        self.adapter.close()
 
-    def request(self, method: str, url: str, *, seconds: float, **kwargs: Any) -> BoundedResponse:
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        seconds: float,
+        headers: dict[str, str] | None = None,
+        data: bytes | None = None,
+        params: dict[str, Any] | None = None,
+    ) -> BoundedResponse:
         """The whole call (connect, headers, body) within `seconds`; requests' own errors pass through."""
         deadline = _Deadline(seconds)
         token = _current_deadline.set(deadline)
         _watchdog.watch(deadline)
         try:
+            prepared = requests.PreparedRequest()
+            prepared.prepare_method(method)
+            prepared.prepare_url(url, params)
+            prepared.prepare_headers({**self.headers, **headers} if headers else self.headers)
+            prepared.prepare_body(data, None)
             # each socket operation is bounded too, so no single read can outwait the deadline by much
             timeout = (min(self.connect_timeout, seconds), seconds)
-            response = self.session.request(method, url, timeout=timeout, stream=True, allow_redirects=False, **kwargs)
+            response = self.adapter.send(prepared, stream=True, timeout=timeout, verify=True, proxies=_NO_PROXIES)
             try:
                 body = self._read(response, deadline)
             finally:

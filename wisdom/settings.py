@@ -122,6 +122,9 @@ if _db["ENGINE"] == "django.db.backends.sqlite3":
         }
     )
     _db.setdefault("TEST", {})["NAME"] = env.str("DJANGO_TEST_SQLITE_FILE", default=str(BASE_DIR / ".test-db.sqlite3"))
+    # Kept open by each thread (wisdom.db.connection_release keeps it across upstream waits too): a file handle
+    # that nothing else waits for, where opening one costs more than the rest of a request's database work.
+    _db["CONN_MAX_AGE"] = None
 elif _db["ENGINE"] == "django.db.backends.postgresql":
     # A per-process pool: requests borrow a connection and hand it back while they wait on
     # the agents service, so workers x threads never maps 1:1 onto PostgreSQL connections.

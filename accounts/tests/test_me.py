@@ -1,5 +1,8 @@
 import pytest
 
+from accounts.models import Plan, User
+from accounts.serializers import MeSerializer, me_public
+from accounts.tests.factories import UserFactory
 from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db
@@ -107,3 +110,12 @@ def test_a_name_change_keeps_sessions(api_client, user):
     api_client.patch("/auth/me", {"first_name": "Ada"}, format="json", headers=headers)
 
     assert api_client.get("/auth/me", headers=headers).status_code == 200
+
+
+def test_me_is_the_me_serializers_representation(api_client):
+    made = UserFactory(plan=Plan.ENTERPRISE, first_name="Zoë", last_name="O'Neil", is_staff=True)
+
+    response = api_client.get("/auth/me", headers=bearer(made))
+
+    assert response.json() == MeSerializer(User.objects.get(pk=made.pk)).data
+    assert me_public(made) == MeSerializer(made).data

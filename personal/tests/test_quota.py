@@ -10,6 +10,7 @@ from personal import services
 from personal.errors import EntityQuotaExceeded
 from personal.models import EntityReservation
 from tests.helpers.auth import bearer
+from tests.helpers.database import database_is_free
 
 pytestmark = pytest.mark.django_db
 
@@ -97,7 +98,7 @@ def test_no_transaction_is_open_and_no_connection_held_while_upstream_counts_or_
     real_call = client_module.AgentsClient._send
 
     def spy(self, method, path, **kwargs):
-        seen.append((method, path, connection.in_atomic_block, connection.connection is None))
+        seen.append((method, path, connection.in_atomic_block, database_is_free(connection)))
         return real_call(self, method, path, **kwargs)
 
     monkeypatch.setattr(client_module.AgentsClient, "_send", spy)

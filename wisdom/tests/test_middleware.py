@@ -36,7 +36,7 @@ def test_a_database_that_cannot_serve_in_time_is_503_with_retry_after(api_client
 
     headers = bearer(user)
     with mock.patch(
-        "rest_framework_simplejwt.authentication.JWTAuthentication.get_user",
+        "django.db.backends.base.base.BaseDatabaseWrapper.ensure_connection",
         side_effect=OperationalError("couldn't get a connection after 10.00 sec"),
     ):
         response = api_client.get("/auth/me", headers=headers)
