@@ -147,8 +147,8 @@ def render_cost(costs: tuple[CostResult, ...], scaling: ScalingResult) -> str:
         f"Workers, PostgreSQL, concurrency {scaling.connections}, median of {_count(scaling.rounds, 'round')}: one "
         f"worker {scaling.one_worker_rps:.0f} req/s ({scaling.one_worker_cpu_ms} ms CPU/req), two workers "
         f"{scaling.two_workers_rps:.0f} req/s ({scaling.two_workers_cpu_ms} ms CPU/req): x{scaling.speedup} "
-        f"(rounds: {list(scaling.one_worker_rps_each)} vs {list(scaling.two_workers_rps_each)}). This machine has "
-        "two cores shared with wrk, the double and the reference's idle process, so two workers cannot double it.",
+        f"(rounds: {list(scaling.one_worker_rps_each)} vs {list(scaling.two_workers_rps_each)}). One worker runs "
+        "its Python on one core at a time (the GIL); this machine has two, shared with wrk and the double.",
         "",
         "Targets:",
     ]
