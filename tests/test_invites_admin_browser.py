@@ -159,6 +159,8 @@ def test_a_newcomer_opens_the_share_url_from_the_admin_and_signs_up_on_its_page(
         browser.find_element(By.NAME, "username").send_keys("desk@example.com")
         browser.find_element(By.NAME, "password").send_keys(PASSWORD)
         browser.find_element(By.CSS_SELECTOR, "input[type=submit]").click()
+        # logged in before moving on: navigating away at once could cancel the login's POST
+        assert "log out" in browser.find_element(By.ID, "logout-form").text.lower()
         browser.get(f"{url}/admin/invites/invite/add/")
         browser.find_element(By.NAME, "email").send_keys("pagecomer@example.com")
         browser.find_element(By.NAME, "note").send_keys("page cohort")
