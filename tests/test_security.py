@@ -7,6 +7,7 @@ and the users, tokens, invites and redemptions in the database.
 import http.client
 import json
 import secrets
+import socket
 from datetime import timedelta
 from urllib.parse import urlsplit
 
@@ -98,6 +99,19 @@ def _raw(url: str, method: str, path: str, headers: dict, body: bytes | None = N
         return response.status, json.loads(response.read() or b"null"), dict(response.getheaders())
     finally:
         connection.close()
+
+
+def _declared_oversize(url: str, path: str, headers: dict) -> tuple[int, dict]:
+    """A POST declaring one byte over the limit, whose body never follows: wisdom refuses it before reading and
+    closes the connection, so a client still sending a body would meet a closed socket (a race, not a result)."""
+    parts = urlsplit(url)
+    lines = [f"POST {path} HTTP/1.1", f"Host: {parts.hostname}:{parts.port}", f"Content-Length: {BODY_LIMIT + 1}"]
+    lines += [f"{name}: {value}" for name, value in headers.items()]
+    with socket.create_connection((parts.hostname, parts.port), timeout=10) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        response = http.client.HTTPResponse(sock)
+        response.begin()
+        return response.status, json.loads(response.read())
 
 
 def _name_error(messages: str | tuple[str, ...]) -> dict:
@@ -511,10 +525,8 @@ def test_a_body_over_one_mebibyte_is_413_on_every_write_route_and_creates_nothin
     before = _snapshot(world["double"])
 
     answers = []
-    for path, headers, body in routes:
-        data = _padded(body, BODY_LIMIT + 1)
-        assert len(data) == BODY_LIMIT + 1
-        status, payload, _ = _raw(world["url"], "POST", path, {**headers, "Content-Type": "application/json"}, data)
+    for path, headers, _ in routes:
+        status, payload = _declared_oversize(world["url"], path, {**headers, "Content-Type": "application/json"})
         answers.append((path, status, payload))
 
     assert answers == [(path, 413, TOO_LARGE) for path, _, _ in routes]
