@@ -8,16 +8,20 @@ class VersionedJWTScheme(SimpleJWTScheme):
     target_class = "accounts.authentication.VersionedJWTAuthentication"
 
 
-class ServiceKeyScheme(OpenApiAuthenticationExtension):
+class _DocumentedHeaderScheme(OpenApiAuthenticationExtension):
+    """A scheme defined but listed in no operation's `security`; operations document its header instead."""
+
+    def get_security_requirement(self, auto_schema):
+        return None
+
+
+class ServiceKeyScheme(_DocumentedHeaderScheme):
     """Defined, but in no operation's `security`: generated clients apply every scheme an operation lists, so a
     browser's bearer token would go out as X-Service-Key too (which then decides alone). Operations document the
     service key as optional X-Service-Key / X-On-Behalf-Of header parameters instead (wisdom/openapi.py)."""
 
     target_class = "accounts.authentication.ServiceKeyAuthentication"
     name = "serviceKey"
-
-    def get_security_requirement(self, auto_schema):
-        return None
 
     def get_security_definition(self, auto_schema):
         return {
@@ -29,15 +33,12 @@ class ServiceKeyScheme(OpenApiAuthenticationExtension):
         }
 
 
-class ApiKeyScheme(OpenApiAuthenticationExtension):
+class ApiKeyScheme(_DocumentedHeaderScheme):
     """Defined, but in no operation's `security`, as the service key: `auth: () => token` would send the JWT as
     X-API-Key too. The operations that take a key document X-API-Key as an optional header (wisdom/openapi.py)."""
 
     target_class = "accounts.authentication.ApiKeyAuthentication"
     name = "apiKey"
-
-    def get_security_requirement(self, auto_schema):
-        return None
 
     def get_security_definition(self, auto_schema):
         return {

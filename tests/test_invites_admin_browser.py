@@ -1,7 +1,6 @@
 """The invite desk in a real browser: headless Chromium (Debian's packages) against a live gunicorn.
 Skipped, saying why, on a machine without Chromium and chromedriver on PATH; .ci/run installs them."""
 
-import shutil
 import subprocess
 import sys
 import tempfile
@@ -13,20 +12,10 @@ from django.contrib.auth.models import Permission
 
 from invites.models import Invite
 from tests.helpers import live
+from tests.helpers.browser import CHROMEDRIVER, CHROMIUM, needs_chromium
 from tests.helpers.constants import PASSWORD
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER),
-        reason="Chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)",
-    ),
-]
+pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
 CHROME_FLAGS = [
     "--headless=new",
     "--no-sandbox",

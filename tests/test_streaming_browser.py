@@ -4,28 +4,17 @@ be on the page while upstream has not yet sent the next one. Skipped, saying why
 
 import http.server
 import json
-import shutil
 import tempfile
 import threading
 
 import pytest
 
 from tests.helpers.auth import bearer
+from tests.helpers.browser import CHROMEDRIVER, CHROMIUM, needs_chromium
 from tests.helpers.live import wisdom_server
 from tests.helpers.processes import free_port
 
-CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
-CHROMEDRIVER = shutil.which("chromedriver")
-
-pytestmark = [
-    pytest.mark.live,
-    pytest.mark.browser,
-    pytest.mark.django_db(transaction=True),
-    pytest.mark.skipif(
-        not (CHROMIUM and CHROMEDRIVER),
-        reason="Chromium and chromedriver are not installed (Debian: apt-get install chromium chromium-driver)",
-    ),
-]
+pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
 
 PAGE = """<!doctype html>
 <html><head><meta charset="utf-8"><title>chat</title></head>

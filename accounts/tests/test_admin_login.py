@@ -1,25 +1,14 @@
 """The Django admin's login form has the same failed-login limits as /auth/login, and shares their counts."""
 
 import pytest
-from django.core.cache import cache
 from django.test import Client
 
 from accounts.tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_login_limits")]
 
 ATTACKER, ELSEWHERE = "203.0.113.66", "198.51.100.7"
 LOGIN = "/admin/login/"
-
-
-@pytest.fixture(autouse=True)
-def limits(settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS = 5
-    settings.LOGIN_FAILURE_WINDOW_SECONDS = 600
-    cache.clear()  # the test settings' in-process cache, shared by every test
-    yield
-    cache.clear()
 
 
 @pytest.fixture

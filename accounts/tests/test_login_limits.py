@@ -3,23 +3,12 @@
 import time
 
 import pytest
-from django.core.cache import cache
 
 from accounts.tests.factories import UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("small_login_limits")]
 
 ATTACKER, VICTIM_HOME, ELSEWHERE = "203.0.113.66", "198.51.100.7", "192.0.2.44"
-
-
-@pytest.fixture(autouse=True)
-def limits(settings):
-    settings.LOGIN_FAILURE_LIMIT = 3
-    settings.LOGIN_FAILURE_LIMIT_PER_ADDRESS = 5
-    settings.LOGIN_FAILURE_WINDOW_SECONDS = 600
-    cache.clear()  # the test settings' in-process cache, shared by every test
-    yield
-    cache.clear()
 
 
 @pytest.fixture
