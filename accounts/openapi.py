@@ -120,6 +120,8 @@ DOWNLOAD_EXPORT = openapi.operation(
     description="Answers the document (as an attachment) to its owner only, by bearer token or a logged-in "
     "session; anyone else, and an export that is not ready or has expired, is a 404.",
     parameters=[ID_PARAMETER],
+    # the session (a browser that logged in through the site) is no scheme a generated client should offer
+    auth=[{"jwtAuth": []}],
     responses={
         200: ExportDocumentSerializer,
         403: API_KEY_REFUSED_RESPONSE,
