@@ -25,7 +25,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.emails import email_key
 from accounts.errors import WRONG_PASSWORD, AccountHasNoPassword
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, User
-from accounts.services import login_failure_record, login_failures_check
+from accounts.services import login_failure_record, login_failures_check, login_failures_forget
 from accounts.services.jobs import Claim, LostClaim, job_claim_next, job_fail, job_record, job_release
 from accounts.signals import account_purging
 from mail.services import email_enqueue
@@ -203,6 +203,8 @@ def _purge(*, claim: Claim, deletion: AccountDeletion) -> None:
         if user is not None:
             _personal_data_delete(user=user, spare_email_id=locked.notice_email_id)
             user.delete()
+            email = user.email
+            transaction.on_commit(lambda: login_failures_forget(email=email))
         job_release(
             claim=claim,
             state=DeletionState.DONE,
