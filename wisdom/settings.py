@@ -432,8 +432,9 @@ except ValueError as _e:
     raise SettingError(f"Setting METRICS_ALLOWED_IPS is malformed: {_e}") from None
 
 # --- Background work (`manage.py worker`) -------------------------------------------------------------------
-# The worker sends the email outbox, deletes accounts and builds data exports, then waits this long for more.
-WORKER_POLL_SECONDS = env.positive_number("WORKER_POLL_SECONDS", default=2)
+# The worker sends the email outbox, deletes accounts and builds data exports, then waits this long for more
+# (MAIL_WORKER_POLL_SECONDS, from when it only sent email, is the default).
+WORKER_POLL_SECONDS = env.positive_number("WORKER_POLL_SECONDS", default=MAIL_WORKER_POLL_SECONDS)
 # A claimed deletion or export is left to its worker this long, renewed at every step; a worker that died lets
 # it go then. Every step is one upstream call (at most INTUNO_AGENTS_TIMEOUT_SECONDS), so the lease outlasts two.
 WORKER_LEASE_SECONDS = env.positive_number("WORKER_LEASE_SECONDS", default=120)
