@@ -69,6 +69,9 @@ def account_deletion_request(*, user: User, password: str, address: str) -> Acco
     now = timezone.now()
     unusable = make_password(None)
     with transaction.atomic():
+        # the row lock queues a second request racing this one: it finds the deletion under way and adds nothing
+        if not User.objects.select_for_update().filter(pk=user.pk, is_active=True).exists():
+            return AccountDeletion.objects.get(subject_id=user.pk)
         User.objects.filter(pk=user.pk).update(
             is_active=False, password=unusable, token_version=F("token_version") + 1, updated_at=now
         )

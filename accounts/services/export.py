@@ -51,6 +51,14 @@ class CursorStuck(Exception):
     reason = "upstream answered the same page of messages again"
 
 
+class AccountInactive(Exception):
+    reason = "the account is inactive (being deleted, or deactivated by staff)"
+
+
+class WorkerStopping(Exception):
+    """The worker was asked to stop: the build is let go, to be made again by the next worker."""
+
+
 # --- Asking, listing, downloading (requests) -----------------------------------------------------------------
 
 
@@ -126,7 +134,7 @@ def data_exports_run_due(*, keep_going: Callable[[], bool] = lambda: True) -> Jo
         if claim is None:
             break
         attempted.append(claim.pk)
-        _build(claim=claim, run=run)
+        _build(claim=claim, run=run, keep_going=keep_going)
     return run
 
 
@@ -137,11 +145,14 @@ def data_exports_expire() -> int:
     )
 
 
-def _build(*, claim: Claim, run: JobRun) -> None:
+def _build(*, claim: Claim, run: JobRun, keep_going: Callable[[], bool]) -> None:
     export = DataExport.objects.select_related("user").defer("document").get(pk=claim.pk)
     attempts = export.attempts
     try:
-        text = _document_text(user=export.user, heartbeat=lambda: job_record(claim=claim))
+        if not export.user.is_active:
+            raise AccountInactive()
+        budget = _Budget(keep_going=keep_going)
+        text = _document_text(user=export.user, budget=budget, heartbeat=lambda: job_record(claim=claim))
         now = timezone.now()
         expires_at = now + timedelta(days=settings.EXPORT_DOWNLOAD_DAYS)
         with transaction.atomic():
@@ -167,8 +178,10 @@ def _build(*, claim: Claim, run: JobRun) -> None:
         logger.info("export %s ready (%s bytes)", claim.pk, len(text))
     except LostClaim:
         logger.warning("export %s: the claim ran out and another worker took it over", claim.pk)
-    except (AgentsError, ExportTooLarge, ExportTooSlow, CursorStuck, ValueError, TypeError) as error:
-        permanent = isinstance(error, ExportTooLarge)
+    except WorkerStopping:
+        job_release(claim=claim)
+    except (AgentsError, ExportTooLarge, ExportTooSlow, CursorStuck, AccountInactive, ValueError, TypeError) as error:
+        permanent = isinstance(error, ExportTooLarge | AccountInactive)
         if job_fail(
             claim=claim,
             error=error,
@@ -186,8 +199,9 @@ def _build(*, claim: Claim, run: JobRun) -> None:
 class _Budget:
     """The build's deadline and size cap, checked as the document grows."""
 
-    def __init__(self):
+    def __init__(self, *, keep_going: Callable[[], bool]):
         self.gives_up_at = time.monotonic() + settings.EXPORT_DEADLINE_SECONDS
+        self.keep_going = keep_going
         self.bytes = 0
 
     def add(self, value) -> None:
@@ -198,10 +212,11 @@ class _Budget:
     def check_time(self) -> None:
         if time.monotonic() > self.gives_up_at:
             raise ExportTooSlow()
+        if not self.keep_going():
+            raise WorkerStopping()
 
 
-def _document_text(*, user: User, heartbeat: Callable[[], None]) -> str:
-    budget = _Budget()
+def _document_text(*, user: User, budget: _Budget, heartbeat: Callable[[], None]) -> str:
     document = {
         "format": FORMAT,
         "format_version": FORMAT_VERSION,

@@ -6,6 +6,7 @@ from rest_framework.test import APIClient
 
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, User
 from accounts.services import api_key_create, tokens_for
+from accounts.services.deletion import account_deletion_request
 from accounts.tests.factories import UserFactory
 from tests.helpers.auth import bearer, on_behalf_of
 from tests.helpers.constants import PASSWORD
@@ -112,3 +113,14 @@ def test_a_missing_password_is_a_400(user_client, user):
     assert response.status_code == 400
     assert "password" in response.json()["errors"]
     assert User.objects.get(pk=user.pk).is_active
+
+
+@pytest.mark.django_db
+def test_a_second_request_racing_the_first_finds_the_deletion_under_way_and_adds_nothing(user):
+    stale = User.objects.get(pk=user.pk)  # read before the first request changed the row
+
+    first = account_deletion_request(user=user, password=PASSWORD, address="198.51.100.3")
+    second = account_deletion_request(user=stale, password=PASSWORD, address="198.51.100.3")
+
+    assert second.pk == first.pk
+    assert Email.objects.count() == 1

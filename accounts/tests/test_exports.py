@@ -260,3 +260,29 @@ def test_a_failing_upstream_is_retried_then_the_export_is_failed_and_staff_retry
     assert retried.status_code == 302
     assert data_exports_run_due().done == 1
     assert exporting.get(URL).json()[0]["status"] == "ready"
+
+
+def test_an_export_of_an_account_being_deleted_fails_at_once(exporting, user, agents_double):
+    from accounts.services.deletion import account_deletion_request
+    from tests.helpers.constants import PASSWORD
+
+    exporting.post(URL)
+    account_deletion_request(user=user, password=PASSWORD, address="198.51.100.4")
+
+    run = data_exports_run_due()
+
+    export = DataExport.objects.get()
+    assert (run.failed, export.status, export.attempts) == (1, ExportStatus.FAILED, 1)
+    assert not [r for r in agents_double.received() if r["path"].startswith("/entities")]
+
+
+def test_a_worker_asked_to_stop_lets_the_export_go_without_counting_a_failure(exporting, user, agents_double):
+    exporting.post(URL)
+
+    answers = iter([True])  # the loop may start; then, mid-build, the worker is asked to stop
+    run = data_exports_run_due(keep_going=lambda: next(answers, False))
+
+    export = DataExport.objects.get()
+    assert (run.done, run.retrying, run.failed) == (0, 0, 0)
+    assert (export.status, export.attempts, export.claim_token) == (ExportStatus.PENDING, 0, None)
+    assert data_exports_run_due().done == 1
