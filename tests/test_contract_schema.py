@@ -26,6 +26,10 @@ OPERATION_IDS = {
     ("GET", "/auth/api-keys"): "listApiKeys",
     ("POST", "/auth/api-keys"): "createApiKey",
     ("DELETE", "/auth/api-keys/{id}"): "revokeApiKey",
+    ("POST", "/auth/delete-account"): "deleteAccount",
+    ("GET", "/auth/me/exports"): "listExports",
+    ("POST", "/auth/me/exports"): "createExport",
+    ("GET", "/auth/me/exports/{id}/download"): "downloadExport",
     ("GET", "/invites"): "listInvites",
     ("POST", "/invites"): "createInvite",
     ("GET", "/invites/{id}"): "getInvite",
@@ -49,7 +53,7 @@ PUBLIC = {
 }
 # Operations that refuse a personal API key (403): changing the password, making keys, the invite admin API.
 REFUSE_API_KEYS = {
-    *("changePassword", "createApiKey"),
+    *("changePassword", "createApiKey", "deleteAccount", "createExport", "listExports", "downloadExport"),
     *("listInvites", "createInvite", "getInvite", "revokeInvite", "sendInvite"),
 }
 

@@ -129,6 +129,7 @@ DEFAULT_BODIES = {
     "sendMessage": {"content": "hi"},
     "createInvite": {"expires_in_days": 7},
     "redeemInvite": {"password": PASSWORD, "first_name": "Nia", "email": "nia@example.com"},
+    "deleteAccount": {"password": PASSWORD},
 }
 
 
@@ -329,6 +330,10 @@ def field_not_changeable(world: World, op: str):
     return world.call(op, body={"email": "mallory@example.com"})
 
 
+def unknown_export(world: World, op: str):
+    return world.call(op, path={"id": str(uuid.uuid4())})
+
+
 def unknown_api_key(world: World, op: str):
     return world.call(op, path={"id": str(uuid.uuid4())})
 
@@ -340,6 +345,29 @@ def unsendable_invite(world: World, op: str):
 def sent_moments_ago(world: World, op: str):
     world.call(op)
     return world.call(op)
+
+
+def wrong_password_to_delete(world: World, op: str):
+    return world.call(op, body={"password": "not-the-password"})
+
+
+def failed_deletions_reached(world: World, op: str):
+    world.settings.LOGIN_FAILURE_LIMIT = 1
+    cache.clear()
+    wrong_password_to_delete(world, op)
+    try:
+        return world.call(op)
+    finally:
+        cache.clear()
+
+
+def ready_export(world: World, op: str):
+    from accounts.services.export import data_exports_run_due
+
+    world.call("createExport")
+    data_exports_run_due()
+    [export] = world.call("listExports").json()
+    return world.call(op, path={"id": export["id"]})
 
 
 PERSONAL = {**PERSON_SHARED, **UPSTREAM_SHARED}
@@ -407,6 +435,24 @@ PROVOKE: dict[str, dict[int, Callable]] = {
         **BODY_SHARED,
     },
     "revokeApiKey": {204: success, **PERSON_SHARED, 404: unknown_api_key, 406: no_json_accepted},
+    "deleteAccount": {
+        202: success,
+        **PERSON_SHARED,
+        400: wrong_password_to_delete,
+        403: api_key_caller,
+        406: no_json_accepted,
+        **BODY_SHARED,
+        429: failed_deletions_reached,
+    },
+    "createExport": {202: success, **PERSON_SHARED, 403: api_key_caller, 406: no_json_accepted, 429: sent_moments_ago},
+    "listExports": {200: success, **PERSON_SHARED, 403: api_key_caller, 406: no_json_accepted},
+    "downloadExport": {
+        200: ready_export,
+        **PERSON_SHARED,
+        403: api_key_caller,
+        404: unknown_export,
+        406: no_json_accepted,
+    },
     "listInvites": {200: success, **SERVICE_SHARED, 400: invite_filters_invalid},
     "createInvite": {201: success, **SERVICE_SHARED, **BODY_SHARED, 400: invite_expired_by_date},
     "getInvite": {200: success, **SERVICE_SHARED, 404: unknown_invite},

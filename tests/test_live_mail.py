@@ -210,7 +210,7 @@ def test_the_worker_runs_until_sigterm_sending_as_email_is_queued(transactional_
     assert message.rcpt_tos == ["loop@example.com"]
     assert code == 0
     log = (tmp_path / "worker.log").read_text()
-    assert "mail worker started" in log and "mail worker stopped" in log
+    assert "worker started: mail," in log and "worker stopped" in log  # mail_worker is `worker --only mail`
 
 
 @pytest.mark.parametrize(

@@ -297,10 +297,12 @@ Every answer carries `X-Request-ID`: the caller's own when it sent a sane one, e
     "COMPONENT_SPLIT_REQUEST": True,
     # Each operation's id is given where it is declared (wisdom.openapi.operation); the hook adds the shared headers.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wisdom.openapi.postprocess"],
-    # Two `status` enums (entities, invites) get names of their own instead of colliding.
+    # The `status` enums (entities, invites, exports, the literal "pending") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "EntityStatusEnum": "personal.serializers.ENTITY_STATUSES",
         "InviteStatusEnum": "invites.models.InviteStatus",
+        "ExportStatusEnum": "accounts.models.ExportStatus",
+        "PendingStatusEnum": [("pending", "pending")],
     },
 }
 
@@ -428,3 +430,33 @@ try:
     )
 except ValueError as _e:
     raise SettingError(f"Setting METRICS_ALLOWED_IPS is malformed: {_e}") from None
+
+# --- Background work (`manage.py worker`) -------------------------------------------------------------------
+# The worker sends the email outbox, deletes accounts and builds data exports, then waits this long for more
+# (MAIL_WORKER_POLL_SECONDS, from when it only sent email, is the default).
+WORKER_POLL_SECONDS = env.positive_number("WORKER_POLL_SECONDS", default=MAIL_WORKER_POLL_SECONDS)
+# A claimed deletion or export is left to its worker this long, renewed at every step; a worker that died lets
+# it go then. Every step is one upstream call (at most INTUNO_AGENTS_TIMEOUT_SECONDS), so the lease outlasts two.
+WORKER_LEASE_SECONDS = env.positive_number("WORKER_LEASE_SECONDS", default=120)
+if WORKER_LEASE_SECONDS <= 2 * INTUNO_AGENTS_TIMEOUT_SECONDS:
+    raise SettingError("Setting WORKER_LEASE_SECONDS must be more than twice INTUNO_AGENTS_TIMEOUT_SECONDS.")
+# A failed attempt is retried after JOB_RETRY_FIRST_SECONDS, each gap twice the last, at most JOB_RETRY_MAX_SECONDS.
+JOB_RETRY_FIRST_SECONDS = env.positive_number("JOB_RETRY_FIRST_SECONDS", default=15)
+JOB_RETRY_MAX_SECONDS = env.positive_number("JOB_RETRY_MAX_SECONDS", default=60 * 60)
+# A deletion is marked failed (visible in the admin, where staff retry it) after this many failed attempts.
+ACCOUNT_DELETION_MAX_ATTEMPTS = env.int("ACCOUNT_DELETION_MAX_ATTEMPTS", default=50)
+# Data exports: failed after EXPORT_MAX_ATTEMPTS; one build takes at most EXPORT_DEADLINE_SECONDS and makes at
+# most EXPORT_MAX_BYTES of JSON; a ready one is downloadable EXPORT_DOWNLOAD_DAYS; EXPORT_DAILY_LIMIT asked per
+# person per 24 hours (one pending at a time).
+EXPORT_MAX_ATTEMPTS = env.int("EXPORT_MAX_ATTEMPTS", default=5)
+EXPORT_DEADLINE_SECONDS = env.positive_number("EXPORT_DEADLINE_SECONDS", default=10 * 60)
+EXPORT_MAX_BYTES = env.int("EXPORT_MAX_BYTES", default=64 * 1024 * 1024)
+EXPORT_DOWNLOAD_DAYS = env.int("EXPORT_DOWNLOAD_DAYS", default=7)
+EXPORT_DAILY_LIMIT = env.int("EXPORT_DAILY_LIMIT", default=3)
+if min(ACCOUNT_DELETION_MAX_ATTEMPTS, EXPORT_MAX_ATTEMPTS, EXPORT_MAX_BYTES, EXPORT_DOWNLOAD_DAYS) <= 0:
+    raise SettingError(
+        "Settings ACCOUNT_DELETION_MAX_ATTEMPTS, EXPORT_MAX_ATTEMPTS, EXPORT_MAX_BYTES and EXPORT_DOWNLOAD_DAYS "
+        "must be positive."
+    )
+if EXPORT_DAILY_LIMIT <= 0:
+    raise SettingError("Setting EXPORT_DAILY_LIMIT must be positive.")
