@@ -227,6 +227,7 @@ CREATE = openapi.operation(
             {
                 "A name with a slash": {"name": ["Entity name must not contain '/' (%2F)."]},
                 "Not an object": {NON_FIELD_ERRORS: ["Request body must be a JSON object."]},
+                "An undocumented field": {"owner_user_id": ["Unknown field."]},
             },
         ),
         **upstream_errors("entity_create", rate_limited=ENTITY_RATE_LIMITED, owned=True),
@@ -261,7 +262,10 @@ UPDATE = openapi.operation(
     request=EntityUpdateSerializer,
     responses={
         200: EntitySerializer,
-        400: _name_errors(("No fields", {NON_FIELD_ERRORS: ["No fields to update"]})),
+        400: _name_errors(
+            ("No fields", {NON_FIELD_ERRORS: ["No fields to update"]}),
+            ("An undocumented field", {"status": ["Unknown field."]}),
+        ),
         **upstream_errors("entity_update", owned=True),
     },
     examples=[
@@ -407,6 +411,7 @@ SEND_MESSAGE = openapi.operation(
         400: _name_errors(
             ("Empty content", {"content": ["This field may not be blank."]}),
             ("Content too long", {"content": [f"Ensure this field has no more than {CONTENT_MAX_LENGTH} characters."]}),
+            ("An undocumented field", {"role": ["Unknown field."]}),
         ),
         **MESSAGE_ERRORS,
     },
