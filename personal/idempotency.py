@@ -152,8 +152,8 @@ def idempotent(*, lease_seconds: Callable[[], float], unless: Callable | None = 
     def decorate(method: Callable) -> Callable:
         @functools.wraps(method)
         def wrapper(view, request, *args, **kwargs):
-            key = key_from(request.META)
-            if key is None or (unless is not None and unless(request)):
+            key = None if unless is not None and unless(request) else key_from(request.META)
+            if key is None:
                 return method(view, request, *args, **kwargs)
             claim = idempotency_claim(
                 user_id=str(request.user.pk),

@@ -235,8 +235,9 @@ def test_an_unexpected_error_frees_the_key(api_client, user, agents_double, ada,
     assert (crashed.status_code, retried.status_code) == (500, 201)
 
 
-def test_a_streamed_send_is_not_replayed_and_takes_no_key(api_client, user, agents_double, ada):
-    streams = [_post(api_client, user, SEND, {"content": "hi"}, key="k", Accept="text/event-stream") for _ in range(2)]
+@pytest.mark.parametrize("key", ["k", "k" * 256])
+def test_a_streamed_send_is_not_replayed_and_ignores_the_key(api_client, user, agents_double, ada, key):
+    streams = [_post(api_client, user, SEND, {"content": "hi"}, key=key, Accept="text/event-stream") for _ in range(2)]
     bodies = [b"".join(response.streaming_content) for response in streams]
     whole = _post(api_client, user, SEND, {"content": "hi"}, key="k")
 
