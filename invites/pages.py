@@ -56,7 +56,8 @@ def invite_page(request: HttpRequest) -> HttpResponse:
         return _form(request, invite=invite, token=token, values={"email": invite.email})
 
     values = {name: request.POST.get(name, "") for name, *_ in FIELDS if name != "password"}
-    signup = RedeemSerializer(data=request.POST)
+    # the form's own fields: the CSRF token is the page's, not the signup's
+    signup = RedeemSerializer(data={name: request.POST[name] for name, *_ in FIELDS if name in request.POST})
     if not signup.is_valid():
         return _form(request, invite=invite, token=token, values=values, errors=field_errors(signup.errors), status=400)
     try:

@@ -108,3 +108,29 @@ class AgentsTimeout(AgentsError):
     status_code = status.HTTP_504_GATEWAY_TIMEOUT
     default_detail = "The agents service did not answer in time."
     default_code = "agents_timeout"
+
+
+IDEMPOTENCY_IN_PROGRESS_CODE = "idempotency_in_progress"
+IDEMPOTENCY_KEY_REUSED_CODE = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(ApiError):
+    """The first request with this Idempotency-Key has not answered yet: retry after `Retry-After`."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A request with this Idempotency-Key is still in progress; retry shortly."
+    default_code = IDEMPOTENCY_IN_PROGRESS_CODE
+
+    def __init__(self, *, retry_after: int):
+        super().__init__(extra={"code": IDEMPOTENCY_IN_PROGRESS_CODE}, headers={"Retry-After": str(retry_after)})
+
+
+class IdempotencyKeyReused(ApiError):
+    """This Idempotency-Key was first used for another request (another body or route)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was used for a different request; use a new key for a new request."
+    default_code = IDEMPOTENCY_KEY_REUSED_CODE
+
+    def __init__(self):
+        super().__init__(extra={"code": IDEMPOTENCY_KEY_REUSED_CODE})

@@ -16,8 +16,11 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Plan
+from personal import idempotency
 from personal.client import REFUSALS
 from personal.errors import (
+    IDEMPOTENCY_IN_PROGRESS_CODE,
+    IDEMPOTENCY_KEY_REUSED_CODE,
     MESSAGE_QUOTA_CODE,
     QUOTA_CODE,
     UPSTREAM_RATE_LIMITED_CODE,
@@ -27,6 +30,8 @@ from personal.errors import (
     AgentsRefused,
     AgentsTimeout,
     AgentsUnreachable,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
 )
 from personal.serializers import (
     CONTENT_MAX_LENGTH,
@@ -202,6 +207,107 @@ def _name_errors(*extra: tuple[str, dict[str, list[str]]]) -> OpenApiResponse:
     )
 
 
+# --- Idempotency-Key (personal/idempotency.py) --------------------------------------------------------------
+
+IDEMPOTENCY_DESCRIPTION = f"""\
+A key of the client's own (a UUID is a good one) that makes a retry safe: the same key with the same body, by
+the same person within 24 hours, answers the first answer again (status, body and headers, plus
+`{idempotency.REPLAYED_HEADER}: true`) without doing it again: nothing is sent twice and nothing is charged twice.
+Kept: every 2xx and every 4xx but 400, 409 `{IDEMPOTENCY_IN_PROGRESS_CODE}` and 429; after a 400, a 429, a 5xx or
+a 504 the same key is served for real. While the first request runs: 409 `{IDEMPOTENCY_IN_PROGRESS_CODE}` with
+Retry-After. The key with another body (or on another route): 422 `{IDEMPOTENCY_KEY_REUSED_CODE}`. 1 to 255
+printable ASCII characters, else 400. Ignored on a streamed send (`Accept: text/event-stream`), which is never
+replayed. When the shared cache is down requests are served without it."""
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "minLength": 1, "maxLength": idempotency.KEY_MAX_LENGTH, "pattern": "^[ -~]+$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=IDEMPOTENCY_DESCRIPTION,
+)
+
+
+class IdempotencyConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = LiteralField(
+        IDEMPOTENCY_IN_PROGRESS_CODE,
+        required=False,
+        help_text="Present when the first request with this Idempotency-Key is still in progress: retry after "
+        "Retry-After.",
+    )
+
+
+class IdempotencyUnprocessableSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = LiteralField(
+        IDEMPOTENCY_KEY_REUSED_CODE,
+        required=False,
+        help_text="Present when the Idempotency-Key was first used for another request.",
+    )
+
+
+def idempotent_statuses(call: str) -> tuple[dict, list[OpenApiParameter]]:
+    """The 409 and 422 of an operation taking an Idempotency-Key (its own refusals or the key's), and the
+    answer headers that say so: Retry-After on the 409, Idempotency-Replayed on every answer that may be kept."""
+    responses = {
+        409: OpenApiResponse(
+            IdempotencyConflictSerializer,
+            description=f"{_REFUSED[409].description} Or (`code` `{IDEMPOTENCY_IN_PROGRESS_CODE}`, with Retry-After) "
+            "the first request with this Idempotency-Key is still in progress.",
+            examples=[
+                OpenApiExample(
+                    "Refused by the agents service", value={"detail": AgentsRefused.DETAILS[409]}, response_only=True
+                ),
+                OpenApiExample(
+                    "Idempotency-Key in progress",
+                    value={"detail": IdempotencyInProgress.default_detail, "code": IDEMPOTENCY_IN_PROGRESS_CODE},
+                    response_only=True,
+                ),
+            ],
+        ),
+        422: OpenApiResponse(
+            IdempotencyUnprocessableSerializer,
+            description=f"{_REFUSED[422].description} Or (`code` `{IDEMPOTENCY_KEY_REUSED_CODE}`) the "
+            "Idempotency-Key was first used for another request.",
+            examples=[
+                OpenApiExample(
+                    "Refused by the agents service",
+                    value={"detail": "display_name: must be a string of at most 200"},
+                    response_only=True,
+                ),
+                OpenApiExample(
+                    "Idempotency-Key reused",
+                    value={"detail": IdempotencyKeyReused.default_detail, "code": IDEMPOTENCY_KEY_REUSED_CODE},
+                    response_only=True,
+                ),
+            ],
+        ),
+    }
+    kept = [201, *sorted(s for s in REFUSALS[call] | {403} if idempotency.is_stored(s))]
+    headers = [
+        OpenApiParameter(
+            "Retry-After",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[409],
+            description="With `code` `idempotency_in_progress`: seconds to wait before sending it again.",
+        ),
+        OpenApiParameter(
+            idempotency.REPLAYED_HEADER,
+            {"type": "string", "enum": ["true"]},
+            OpenApiParameter.HEADER,
+            response=kept,
+            description="`true` when this is the kept answer of an earlier request with the same Idempotency-Key.",
+        ),
+    ]
+    return responses, headers
+
+
+CREATE_IDEMPOTENCY, CREATE_IDEMPOTENCY_HEADERS = idempotent_statuses("entity_create")
+SEND_IDEMPOTENCY, SEND_IDEMPOTENCY_HEADERS = idempotent_statuses("message_send")
+
+
 # --- the operations ----------------------------------------------------------------------------------------
 
 LIST = openapi.operation(
@@ -219,6 +325,7 @@ CREATE = openapi.operation(
     body=True,
     tags=TAGS,
     summary="Create an entity (within my plan's quota)",
+    parameters=[IDEMPOTENCY_KEY, *CREATE_IDEMPOTENCY_HEADERS],
     request=EntityCreateSerializer,
     responses={
         201: EntitySerializer,
@@ -227,9 +334,11 @@ CREATE = openapi.operation(
             {
                 "A name with a slash": {"name": ["Entity name must not contain '/' (%2F)."]},
                 "Not an object": {NON_FIELD_ERRORS: ["Request body must be a JSON object."]},
+                "An undocumented field": {"owner_user_id": ["Unknown field."]},
             },
         ),
         **upstream_errors("entity_create", rate_limited=ENTITY_RATE_LIMITED, owned=True),
+        **CREATE_IDEMPOTENCY,
     },
     examples=[
         OpenApiExample(
@@ -261,7 +370,10 @@ UPDATE = openapi.operation(
     request=EntityUpdateSerializer,
     responses={
         200: EntitySerializer,
-        400: _name_errors(("No fields", {NON_FIELD_ERRORS: ["No fields to update"]})),
+        400: _name_errors(
+            ("No fields", {NON_FIELD_ERRORS: ["No fields to update"]}),
+            ("An undocumented field", {"status": ["Unknown field."]}),
+        ),
         **upstream_errors("entity_update", owned=True),
     },
     examples=[
@@ -399,7 +511,7 @@ SEND_MESSAGE = openapi.operation(
     tags=TAGS,
     summary="Send a message to an entity and get its reply, whole or streamed as it is written",
     description=MESSAGE_CREATE_DESCRIPTION,
-    parameters=[NAME, ACCEPT_EVENT_STREAM, *RATE_LIMIT_HEADERS],
+    parameters=[NAME, ACCEPT_EVENT_STREAM, *RATE_LIMIT_HEADERS, IDEMPOTENCY_KEY, *SEND_IDEMPOTENCY_HEADERS],
     request=MessageCreateSerializer,
     responses={
         201: MessageReplySerializer,
@@ -407,8 +519,10 @@ SEND_MESSAGE = openapi.operation(
         400: _name_errors(
             ("Empty content", {"content": ["This field may not be blank."]}),
             ("Content too long", {"content": [f"Ensure this field has no more than {CONTENT_MAX_LENGTH} characters."]}),
+            ("An undocumented field", {"role": ["Unknown field."]}),
         ),
         **MESSAGE_ERRORS,
+        **SEND_IDEMPOTENCY,
     },
     examples=[
         OpenApiExample("Message", value={"content": "What's next on my list?"}, request_only=True),

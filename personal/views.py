@@ -9,6 +9,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from personal import openapi, services
+from personal.idempotency import create_lease_seconds, idempotent, send_lease_seconds
 from personal.serializers import (
     EntityCreateSerializer,
     EntityUpdateSerializer,
@@ -55,6 +56,7 @@ class EntityViewSet(viewsets.ViewSet):
         return Response([entity_public(entity) for entity in services.entity_list(user=request.user)])
 
     @extend_schema(**openapi.CREATE)
+    @idempotent(lease_seconds=create_lease_seconds)
     def create(self, request):
         serializer = EntityCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -97,6 +99,7 @@ class EntityViewSet(viewsets.ViewSet):
 
     @extend_schema(**openapi.SEND_MESSAGE)
     @messages.mapping.post
+    @idempotent(lease_seconds=send_lease_seconds, unless=wants_event_stream)  # a stream is not replayed
     def message_create(self, request, name: str):
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,7 +1,8 @@
 """The contract as a TypeScript frontend consumes it: contract/ generates an SDK from the committed openapi.yaml
 with the pinned @hey-api/openapi-ts, compiles contract/src/flow.ts against it with `tsc --strict`, and runs it
 against a live wisdom (gunicorn, the agents double behind it). The flow configures the client with only
-`auth: () => token` and walks login, me, invites, entities, pause/resume, chat and both quota 429s.
+`auth: () => token` and walks login, me, invites, entities, pause/resume, chat (a retry with an Idempotency-Key
+answered again, a reused key refused) and both quota 429s.
 
 Needs Node 20 and npm (`npm ci` installs the locked packages on first use). Without them the test is skipped
 with the reason, unless WISDOM_CONTRACT_REQUIRED=1 (`make contract`, CI), which makes their absence a failure.

@@ -3,6 +3,8 @@
 The committed file is what frontends generate from (and `make openapi-check` keeps it equal to the code's).
 """
 
+import json
+
 import pytest
 import yaml
 
@@ -118,10 +120,27 @@ def test_x_api_key_is_an_optional_header_exactly_where_a_personal_api_key_is_acc
 
 def test_every_answer_declares_x_request_id_and_every_429_and_503_retry_after():
     for _, path, op in OPERATIONS:
+        takes_a_key = any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
+        retried_after = ("429", "503", "409") if takes_a_key else ("429", "503")  # 409: the key is in use
         for status, response in op["responses"].items():
             headers = response.get("headers", {})
             assert "X-Request-ID" in headers, (path, status)
-            assert ("Retry-After" in headers) == (status in ("429", "503")), (path, status)
+            assert ("Retry-After" in headers) == (status in retried_after), (path, status)
+
+
+def test_the_two_sends_that_cost_something_take_an_idempotency_key():
+    takes_a_key = sorted(
+        op["operationId"]
+        for _, _, op in OPERATIONS
+        if any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in op.get("parameters", []))
+    )
+
+    assert takes_a_key == ["createEntity", "sendMessage"]
+    for op in takes_a_key:
+        responses = BY_ID[op]["responses"]
+        assert responses["201"]["headers"]["Idempotency-Replayed"]["schema"] == {"type": "string", "enum": ["true"]}
+        assert "idempotency_in_progress" in json.dumps(responses["409"])
+        assert "idempotency_key_reused" in json.dumps(responses["422"])
 
 
 def test_the_answers_of_a_message_carry_the_rate_limit_headers():

@@ -568,6 +568,10 @@ def test_every_operation_has_a_provoker_for_exactly_its_declared_statuses():
 def test_each_declared_status_is_answered_as_declared(world, op, status):
     response = PROVOKE[op][status](world, op)
 
+    _assert_answered_as_declared(response, op, status)
+
+
+def _assert_answered_as_declared(response, op: str, status: int) -> None:
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == status, body[:500]
     declared = OPERATIONS[op][2]["responses"][str(status)]
@@ -584,6 +588,68 @@ def test_each_declared_status_is_answered_as_declared(world, op, status):
         jsonschema.validate(response.json(), _json_schema(content[media_type]["schema"]))
     if status == 429 and response.json().get("code") != "entity_quota_exceeded":
         assert response.has_header("Retry-After"), "Retry-After missing"
+
+
+# --- Idempotency-Key: more answers of statuses declared above, each provoked and checked the same way -----------
+
+
+def key_in_progress(world: World, op: str):
+    from personal import idempotency
+
+    body = world.default_body(op)
+    method, template, _ = OPERATIONS[op]
+    path = template.format(name=world.entity)
+    fingerprint = idempotency.fingerprint(method=method.upper(), path=path, body=body)
+    idempotency.idempotency_claim(user_id=str(world.user.pk), key="k", fingerprint=fingerprint, lease_seconds=30)
+    return world.call(op, body=body, headers={"Idempotency-Key": "k"})
+
+
+def key_reused(world: World, op: str):
+    world.call(op, headers={"Idempotency-Key": "k"})
+    return world.call(op, body={**world.default_body(op), **_another(op)}, headers={"Idempotency-Key": "k"})
+
+
+def _another(op: str) -> dict:
+    return {"name": "cleo"} if op == "createEntity" else {"content": "something else"}
+
+
+def replayed(world: World, op: str):
+    world.call(op, headers={"Idempotency-Key": "k"})
+    return world.call(op, headers={"Idempotency-Key": "k"})
+
+
+def bad_key(world: World, op: str):
+    return world.call(op, headers={"Idempotency-Key": "k" * 256})
+
+
+IDEMPOTENCY_ANSWERS = [
+    (op, status, provoke, code)
+    for op in ("createEntity", "sendMessage")
+    for status, provoke, code in [
+        (201, replayed, None),
+        (400, bad_key, None),
+        (409, key_in_progress, "idempotency_in_progress"),
+        (422, key_reused, "idempotency_key_reused"),
+    ]
+]
+
+
+@pytest.mark.parametrize(
+    ("op", "status", "provoke", "code"),
+    IDEMPOTENCY_ANSWERS,
+    ids=[f"{op}-{status}-{provoke.__name__}" for op, status, provoke, _ in IDEMPOTENCY_ANSWERS],
+)
+def test_each_idempotency_answer_is_answered_as_declared(world, op, status, provoke, code):
+    response = provoke(world, op)
+
+    _assert_answered_as_declared(response, op, status)
+    if code is not None:
+        assert response.json()["code"] == code
+    if status == 409:
+        assert response.has_header("Retry-After")
+    if status == 201:
+        assert response["Idempotency-Replayed"] == "true"
+        assert "Idempotency-Replayed" in OPERATIONS[op][2]["responses"]["201"]["headers"]
 
 
 def _json_schema(node):

@@ -84,7 +84,11 @@ def _summary(errors: dict[str, list[str]]) -> str:
 NOT_JSON = "JSON parse error - Expecting value: line 1 column 1 (char 0)"
 BAD_REQUEST = validation_error(
     "Invalid input.",
-    {"A field": {"email": ["Enter a valid email address."]}, "Not JSON": {NON_FIELD_ERRORS: [NOT_JSON]}},
+    {
+        "A field": {"email": ["Enter a valid email address."]},
+        "An undocumented field": {"plan": ["Unknown field."]},
+        "Not JSON": {NON_FIELD_ERRORS: [NOT_JSON]},
+    },
 )
 BAD_HEADER = validation_error(
     "A credential header is malformed: X-On-Behalf-Of is not a user id, or X-Service-Key came without it on a "

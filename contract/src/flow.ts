@@ -151,12 +151,35 @@ async function main(): Promise<void> {
 
   // --- chat, up to the plan's message limit -------------------------------------------------------------
   let reply: MessageReply | undefined;
+  const idempotencyKey = `flow-${Date.now()}`;
   {
-    const { data, error, response } = await sendMessage({ path: { name: entityName }, body: { content: 'What next?' } });
+    const { data, error, response } = await sendMessage({
+      path: { name: entityName },
+      body: { content: 'What next?' },
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
     check(response.status === 201 && typeof data === 'object', 'sendMessage answers the whole reply', error);
     reply = data;
     check(reply.reply.length > 0 && String(reply.message_id).length > 0, 'the reply has text and an id', reply);
     check(response.headers.get('RateLimit')?.includes('"minute"') === true, 'the answer carries RateLimit');
+  }
+  {
+    // a retry with the same key: the same answer, and no place taken (the loop below still has perMinute - 1)
+    const { data, error, response } = await sendMessage({
+      path: { name: entityName },
+      body: { content: 'What next?' },
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
+    check(response.status === 201 && typeof data === 'object' && data.message_id === reply.message_id, 'a retried send answers the first reply again', error);
+    check(response.headers.get('Idempotency-Replayed') === 'true', 'marked Idempotency-Replayed');
+  }
+  {
+    const { error, response } = await sendMessage({
+      path: { name: entityName },
+      body: { content: 'Something else' },
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
+    check(response.status === 422 && error !== undefined && 'code' in error && error.code === 'idempotency_key_reused', 'a reused key is a 422', error);
   }
   {
     const { error, response } = await sendMessage({ path: { name: entityName }, body: { content: '' } });
