@@ -15,6 +15,7 @@ from mail.services import email_enqueue
 from tests.helpers.constants import PASSWORD, SERVICE_KEY
 from tests.helpers.live import wisdom_server
 from tests.helpers.mail_worker import run_mail_worker_once, start_mail_worker
+from tests.helpers.smtp import TricklingSmtpProxy
 
 pytestmark = [pytest.mark.live]
 
@@ -221,3 +222,43 @@ def test_the_worker_in_production_refuses_to_start_without_a_usable_email_url(tr
 
     assert result.returncode != 0
     assert says in result.stderr
+
+
+@pytest.mark.race
+def test_two_workers_deliver_an_email_once_when_the_server_trickles_its_greeting_past_the_claim(
+    transactional_db, smtp, tmp_path
+):
+    # Each byte comes well within EMAIL_TIMEOUT; the greeting as a whole would outlast the claim.
+    proxy = TricklingSmtpProxy(smtp.port, trickle_seconds=75, interval=1.0)
+    env = {
+        "EMAIL_TIMEOUT_SECONDS": "3",
+        "MAIL_SEND_DEADLINE_SECONDS": "5",
+        "MAIL_RETRY_FIRST_SECONDS": "1",
+        "MAIL_WORKER_POLL_SECONDS": "0.5",
+    }
+    email = email_enqueue(
+        to="trickle@example.com",
+        template="invites/email/invite",
+        context={"inviter_name": "", "share_url": "http://x/trickle", "expires_at": None},
+    )
+    workers = [start_mail_worker(proxy.url, tmp_path / f"worker{n}.log", **env) for n in range(2)]
+    try:
+        smtp.wait_for(1, timeout=100)
+        # Over once the slow connection is cut (it can deliver nothing more) or has delivered a second time.
+        deadline = time.monotonic() + 100
+        while proxy.cut_by_client == 0 and len(smtp.messages()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        codes = [worker.wait(timeout=30) for worker in workers]
+        proxy.stop()
+
+    assert [m.rcpt_tos for m in smtp.messages()] == [["trickle@example.com"]]
+    assert proxy.cut_by_client == 1
+    assert codes == [0, 0]
+    email.refresh_from_db()
+    assert email.status == STATUS.sent
+    failure, sent = email.logs.order_by("pk")
+    assert (failure.status, failure.exception_type, sent.status) == (STATUS.failed, "SendDeadlineExceeded", STATUS.sent)

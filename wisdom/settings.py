@@ -228,8 +228,13 @@ if _email_url:
         raise SettingError(f"Setting EMAIL_URL is malformed: {e}") from None
     _email.pop("OPTIONS", None)
     globals().update({name: value for name, value in _email.items() if value is not None})
+    if _email.get("EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend":
+        EMAIL_BACKEND = "mail.backends.AbortableSmtpBackend"  # Django's, abortable: each send has a deadline
 # The longest any SMTP connect or reply may take; past it the attempt fails and is retried.
 EMAIL_TIMEOUT = env.positive_number("EMAIL_TIMEOUT_SECONDS", default=10)
+# The longest one email's whole send may take (connect, greeting, TLS, login, the message), however a slow server
+# spreads it out; the worker's claim on an email lasts this plus a margin, so no other worker takes it meanwhile.
+MAIL_SEND_DEADLINE_SECONDS = env.positive_number("MAIL_SEND_DEADLINE_SECONDS", default=60)
 # Retries: the first after MAIL_RETRY_FIRST_SECONDS, each gap twice the last, at most MAIL_RETRY_MAX_SECONDS;
 # an email not sent MAIL_GIVE_UP_SECONDS after it was queued is marked failed (visible in the admin).
 MAIL_RETRY_FIRST_SECONDS = env.positive_number("MAIL_RETRY_FIRST_SECONDS", default=15)
