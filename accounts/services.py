@@ -1,6 +1,7 @@
 """Account rules: logging in (with failed-login limits), the one token response shape, refresh with rotation,
 logging out and ending sessions, changing and resetting a password, the profile, API keys, creating users."""
 
+import logging
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -28,11 +29,13 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.emails import EMAIL_TAKEN, email_key, validate_email_key_length
-from accounts.models import ApiKey, Plan, User
+from accounts.models import ApiKey, PasswordResetAsk, Plan, User
 from accounts.selectors import api_key_get, user_email_taken, user_get_by_email
-from mail.services import email_build
+from mail.services import email_enqueue
 from wisdom.cache import cache_add, cache_count, cache_get_many, cache_incr
 from wisdom.errors import NON_FIELD_ERRORS, ApiError
+
+logger = logging.getLogger(__name__)
 
 INVALID_CREDENTIALS = "Invalid email or password."
 INVALID_REFRESH = "Refresh token is invalid or expired."
@@ -268,30 +271,42 @@ def _validate_new_password(*, password: str, user: User) -> None:
 
 
 # --- Password reset ------------------------------------------------------------------------------------
-# Asking is answered the same whether or not an account uses the email, after the same work: the lookup, a
-# token, the email rendered and validated; only an eligible account's email is then saved to the outbox (the
-# one INSERT). Links are Django's PasswordResetTokenGenerator tokens: valid PASSWORD_RESET_TIMEOUT seconds,
-# and only while the password (and email) are what they were, so a link works once.
+# Asking does the same work whether or not an account uses the email: the per-email count, then one row saved
+# (PasswordResetAsk); no lookup. The worker's mail job (password_reset_asks_process) then emails the link to an
+# eligible account and drops any other ask. Links are Django's PasswordResetTokenGenerator tokens: valid
+# PASSWORD_RESET_TIMEOUT seconds, and only while the password (and email) are what they were, so a link works once.
+RESET_ASKS_PER_PASS = 100  # asks the worker turns into email per pass (the rest wait for the next)
 
 
 def password_reset_request(*, email: str) -> None:
-    """Queues a reset link for an active account with a password that uses `email`; for anything else, nothing
-    (with the same work and the same answer). At most PASSWORD_RESET_EMAIL_LIMIT per email per window."""
-    within_limit = _reset_emails_within_limit(email=email)
-    user = user_get_by_email(email=email)
-    eligible = user is not None and user.is_active and user.has_usable_password()
-    recipient = user if eligible else User(id=uuid.uuid4(), email=email, password=make_password(None))
-    try:
-        outgoing = email_build(
-            to=recipient.email, template=RESET_EMAIL_TEMPLATE, context=_reset_email_context(user=recipient)
-        )
-    except DjangoValidationError:
-        if eligible:
-            raise
-        return  # an address the outbox would refuse, with no account behind it
-    if eligible and within_limit:
+    """Records an ask for a reset link, answered alike for any address. At most PASSWORD_RESET_EMAIL_LIMIT per
+    email per window are recorded; more are ignored (the same work: one cache count, no row)."""
+    if _reset_emails_within_limit(email=email):
+        PasswordResetAsk.objects.create(email=email)
+
+
+def password_reset_asks_process(*, limit: int = RESET_ASKS_PER_PASS) -> int:
+    """Turns waiting asks into reset emails for active accounts with a password; drops the others, and asks
+    older than a link's lifetime. Each ask is deleted in the transaction that queues its email: one email per
+    ask, also with several workers. Returns how many asks were handled."""
+    handled = 0
+    stale = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    while handled < limit:
         with transaction.atomic():
-            outgoing.save()
+            ask = PasswordResetAsk.objects.select_for_update(skip_locked=True).order_by("pk").first()
+            if ask is None:
+                break
+            handled += 1
+            if not PasswordResetAsk.objects.filter(pk=ask.pk).delete()[0]:
+                continue  # another worker took it (SQLite, which has no row locks)
+            user = user_get_by_email(email=ask.email)
+            if ask.created_at <= stale or user is None or not user.is_active or not user.has_usable_password():
+                continue
+            try:
+                email_enqueue(to=user.email, template=RESET_EMAIL_TEMPLATE, context=_reset_email_context(user=user))
+            except DjangoValidationError:  # an address the outbox refuses: nothing can be sent to it
+                logger.warning("password reset ask %s: the account's address cannot be emailed; dropped", ask.pk)
+    return handled
 
 
 def _reset_emails_within_limit(*, email: str) -> bool:

@@ -26,6 +26,8 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 from post_office.models import PRIORITY, STATUS, Email, Log
 
+from mail.signals import outbox_filling
+
 logger = logging.getLogger(__name__)
 
 WAITING = (STATUS.queued, STATUS.requeued)
@@ -111,6 +113,9 @@ def claim_seconds() -> float:
 def outbox_send_due(*, keep_going: Callable[[], bool] = lambda: True) -> OutboxRun:
     """Sends every email that is due now, one at a time; each failure is rescheduled, never retried in this pass."""
     run = OutboxRun()
+    for receiver, result in outbox_filling.send_robust(sender=None):
+        if isinstance(result, Exception):  # one app's defect must not stop the outbox; the next pass tries again
+            logger.error("mail: %s failed before sending: %s", receiver.__qualname__, type(result).__name__)
     run.failed += outbox_give_up_stale()
     connection = get_connection()  # settings.EMAIL_BACKEND; the SMTP backend applies EMAIL_TIMEOUT
     attempted: list[int] = []
