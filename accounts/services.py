@@ -30,6 +30,7 @@ from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.emails import EMAIL_TAKEN, email_key, validate_email_key_length
 from accounts.models import ApiKey, PasswordResetAsk, Plan, User
+from accounts.notices import notice_api_key_created, notice_password_changed
 from accounts.selectors import api_key_get, user_email_taken, user_get_by_email
 from mail.services import email_enqueue
 from wisdom.cache import cache_add, cache_count, cache_get_many, cache_incr
@@ -236,7 +237,8 @@ def user_password_set(*, user: User, password_hash: str) -> None:
 
 
 def user_password_change(*, user: User, current_password: str, new_password: str, address: str) -> dict:
-    """A new password for a caller who knows the current one; a fresh token pair, every other session ended.
+    """A new password for a caller who knows the current one; a fresh token pair, every other session ended, the
+    API keys kept, and the owner told by email.
 
     A wrong current password counts as a failed login for the account's email (and is refused with 429 once
     too many failed), so a stolen access token cannot be used to guess the password here."""
@@ -245,7 +247,10 @@ def user_password_change(*, user: User, current_password: str, new_password: str
         login_failure_record(address=address, email=user.email)
         raise DjangoValidationError({"current_password": [WRONG_CURRENT_PASSWORD]})
     _validate_new_password(password=new_password, user=user)
-    user_password_set(user=user, password_hash=make_password(new_password))
+    password_hash = make_password(new_password)
+    with transaction.atomic():
+        user_password_set(user=user, password_hash=password_hash)
+        notice_password_changed(user=user, address=address, how="changed")
     return tokens_for(user=user)
 
 
@@ -340,9 +345,10 @@ def password_reset_user(*, uid: str, token: str) -> User | None:
     return user
 
 
-def password_reset_confirm(*, uid: str, token: str, new_password: str) -> dict:
-    """Sets the password from a valid link (which then never works again) and ends every earlier session;
-    a fresh token pair. Django's ValidationError (400) for a bad link or a weak password."""
+def password_reset_confirm(*, uid: str, token: str, new_password: str, address: str | None = None) -> dict:
+    """Sets the password from a valid link (which then never works again), ends every earlier session and
+    revokes every API key (a reset is how an account is taken back), and tells the owner by email; a fresh token
+    pair. Django's ValidationError (400) for a bad link or a weak password."""
     user = password_reset_user(uid=uid, token=token)
     if user is None:
         raise DjangoValidationError({NON_FIELD_ERRORS: [RESET_LINK_INVALID]})
@@ -354,6 +360,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> dict:
         if locked is None or not default_token_generator.check_token(locked, token):
             raise DjangoValidationError({NON_FIELD_ERRORS: [RESET_LINK_INVALID]})
         user_password_set(user=locked, password_hash=password_hash)
+        revoked = api_keys_revoke_all(user=locked)
+        notice_password_changed(user=locked, address=address, how="reset", api_keys_revoked=revoked)
     return tokens_for(user=locked)
 
 
@@ -369,14 +377,24 @@ def _duration(seconds: int) -> str:
 API_KEY_TOUCH_SECONDS = 60  # last_used_at is written at most this often per key
 
 
-def api_key_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
-    """A new key for `user`: the row, and the key itself, which is shown this once and stored only hashed."""
+def api_key_create(
+    *, user: User, name: str, expires_at: datetime | None = None, address: str | None = None
+) -> tuple[ApiKey, str]:
+    """A new key for `user`: the row, and the key itself, which is shown this once and stored only hashed. The
+    owner is told by email (from `address`, the client's)."""
     if expires_at is not None and expires_at <= timezone.now():
         raise DjangoValidationError({"expires_at": [API_KEY_EXPIRY_PAST]})
     api_key = ApiKey(user=user, name=name.strip(), expiry_date=expires_at)
     key = ApiKey.objects.assign_key(api_key)
-    api_key.save(force_insert=True)
+    with transaction.atomic():
+        api_key.save(force_insert=True)
+        notice_api_key_created(user=user, api_key=api_key, address=address)
     return api_key, key
+
+
+def api_keys_revoke_all(*, user: User) -> int:
+    """Revokes every key of `user` still in force; returns how many."""
+    return ApiKey.objects.filter(user=user, revoked=False).update(revoked=True, revoked_at=timezone.now())
 
 
 def api_key_revoke(*, user: User, key_id: uuid.UUID) -> ApiKey:

@@ -84,6 +84,39 @@ def test_a_reset_asked_over_http_arrives_by_smtp_and_its_link_works(mail_live, m
     assert query["token"][0] not in mail_live.log()
 
 
+def test_a_reset_over_http_ends_the_api_keys_and_the_owner_is_told_by_email(mail_live, make_live_user, smtp):
+    user = make_live_user(email="notice-live@example.com")
+    login = requests.post(f"{mail_live.url}/auth/login", json={"email": user.email, "password": PASSWORD}, timeout=30)
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    made = requests.post(f"{mail_live.url}/auth/api-keys", json={"name": "ci"}, headers=bearer, timeout=30).json()
+    requests.post(f"{mail_live.url}/auth/password-reset", json={"email": user.email}, timeout=30)
+    assert _worker_once(smtp) == "sent 2, retrying 0, failed 0"
+    by_subject = {m.message["Subject"]: m for m in smtp.wait_for(2)}
+    key_notice = by_subject["A new API key was made for your Intuno Personal account"]
+    [link] = [link for link in by_subject["Reset your Intuno Personal password"].links() if "reset-password?" in link]
+    query = parse_qs(urlsplit(link).query)
+    smtp.clear()
+
+    confirmed = requests.post(
+        f"{mail_live.url}/auth/password-reset/confirm",
+        json={"uid": query["uid"][0], "token": query["token"][0], "new_password": NEW_PASSWORD},
+        timeout=30,
+    )
+    with_key = requests.get(f"{mail_live.url}/auth/me", headers={"X-API-Key": made["key"]}, timeout=30)
+    assert _worker_once(smtp) == "sent 1, retrying 0, failed 0"
+    [reset_notice] = smtp.wait_for(1)
+
+    assert confirmed.status_code == 200
+    assert with_key.status_code == 401
+    assert "Key: ci (" in key_notice.text and made["key"] not in key_notice.text + key_notice.html
+    assert reset_notice.message["Subject"] == "Your Intuno Personal password was reset"
+    assert reset_notice.rcpt_tos == [user.email]
+    assert "From the address: 127.0.0.1" in reset_notice.text
+    assert "Every API key of your account was revoked (1)" in reset_notice.text
+    for secret in (NEW_PASSWORD, query["token"][0], made["key"]):
+        assert secret not in reset_notice.text and secret not in reset_notice.html
+
+
 @pytest.mark.race
 def test_a_reset_link_used_at_once_by_many_works_exactly_once(mail_live, make_live_user, smtp):
     from concurrent.futures import ThreadPoolExecutor
