@@ -285,9 +285,14 @@ RESET_ASKS_PER_PASS = 100  # asks the worker turns into email per pass (the rest
 
 def password_reset_request(*, email: str) -> None:
     """Records an ask for a reset link, answered alike for any address. At most PASSWORD_RESET_EMAIL_LIMIT per
-    email per window are recorded; more are ignored (the same work: one cache count, no row)."""
-    if _reset_emails_within_limit(email=email):
-        PasswordResetAsk.objects.create(email=email)
+    email per window are recorded, and none while PASSWORD_RESET_ASKS_MAX wait for the worker (it is down):
+    more are ignored (for any address alike)."""
+    if not _reset_emails_within_limit(email=email):
+        return
+    if PasswordResetAsk.objects.order_by("pk")[settings.PASSWORD_RESET_ASKS_MAX - 1 :].exists():
+        logger.error("%d password reset asks wait for the worker: one more ignored", settings.PASSWORD_RESET_ASKS_MAX)
+        return
+    PasswordResetAsk.objects.create(email=email)
 
 
 def password_reset_asks_process(*, limit: int = RESET_ASKS_PER_PASS) -> int:

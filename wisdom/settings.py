@@ -207,10 +207,17 @@ if min(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS, LOGIN_FAILURE_WINDO
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
 PASSWORD_RESET_EMAIL_WINDOW_SECONDS = env.int("PASSWORD_RESET_EMAIL_WINDOW_SECONDS", default=60 * 60)
-if min(PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS) <= 0:
+# Asks waiting for the worker (it turns them into emails): past this many (the worker is down), asks are ignored.
+PASSWORD_RESET_ASKS_MAX = env.int("PASSWORD_RESET_ASKS_MAX", default=10_000)
+if (
+    min(
+        PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS, PASSWORD_RESET_ASKS_MAX
+    )
+    <= 0
+):
     raise SettingError(
-        "Settings PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT and PASSWORD_RESET_EMAIL_WINDOW_SECONDS "
-        "must be positive"
+        "Settings PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS and "
+        "PASSWORD_RESET_ASKS_MAX must be positive"
     )
 
 # --- Email --------------------------------------------------------------------------------

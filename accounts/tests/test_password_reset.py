@@ -221,7 +221,7 @@ def test_asking_does_the_same_database_work_whether_or_not_an_account_uses_the_a
     known, unknown = statements(user.email), statements("nobody@example.com")
 
     assert known == unknown
-    assert known == ["INSERT accounts_passwordresetask"]
+    assert known == ["SELECT accounts_passwordresetask", "INSERT accounts_passwordresetask"]
     assert Email.objects.count() == 0  # the worker decides, later and out of the request's time
 
 
@@ -237,6 +237,18 @@ def test_the_worker_queues_one_email_per_ask_for_an_account_and_drops_the_other_
 
     assert sorted(email.to for email in Email.objects.all()) == [["alice@example.com"], ["alice@example.com"]]
     assert PasswordResetAsk.objects.count() == 0
+
+
+def test_past_the_waiting_asks_cap_an_ask_is_answered_alike_and_ignored(api_client, user, settings):
+    from accounts.models import PasswordResetAsk
+
+    settings.PASSWORD_RESET_ASKS_MAX = 2
+
+    answers = {(r.status_code, r.content) for r in (_ask(api_client, e) for e in ("a@example.com", user.email))}
+    over = [_ask(api_client, user.email), _ask(api_client, "nobody@example.com")]
+
+    assert {(r.status_code, r.content) for r in over} == answers == {(202, over[0].content)}
+    assert PasswordResetAsk.objects.count() == 2
 
 
 def test_an_ask_whose_email_fails_to_be_made_stays_for_the_next_pass(api_client, user, monkeypatch):
