@@ -143,7 +143,7 @@ def smtp_server(smtp_server_session, settings):
     smtp_server_session.start()  # a test before may have stopped it
     smtp_server_session.clear()
     settings.EMAIL_CONFIGURED = True
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "mail.backends.AbortableSmtpBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = smtp_server_session.port
     settings.EMAIL_HOST_USER = ""

@@ -17,7 +17,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
-from accounts.throttles import PasswordResetIpThrottle
+from accounts.throttles import PasswordResetIpThrottle, client_address
 from wisdom.errors import NON_FIELD_ERRORS
 
 TEMPLATE = "accounts/reset_password_page.html"
@@ -46,7 +46,9 @@ def reset_password_page(request: HttpRequest) -> HttpResponse:
 
     new_password = request.POST.get("new_password", "")[:PASSWORD_MAX_LENGTH]
     try:
-        services.password_reset_confirm(uid=uid, token=token, new_password=new_password)
+        services.password_reset_confirm(
+            uid=uid, token=token, new_password=new_password, address=client_address(request)
+        )
     except DjangoValidationError as exc:
         errors = exc.message_dict
         if NON_FIELD_ERRORS in errors or "__all__" in errors:  # the link died between the look and the submit

@@ -157,7 +157,8 @@ class PasswordChangeView(APIView):
             tags=["auth"],
             summary="Change the password; every other session ends",
             description="Answers a fresh token pair: every token issued before, this request's included, stops "
-            "working. Django's password validators apply. A wrong current password counts as a failed login.",
+            "working; API keys keep working. Django's password validators apply. A wrong current password counts as a "
+            "failed login. The owner is told by email (when, from which address).",
             request=PasswordChangeSerializer,
             responses={
                 200: TokenPairSerializer,
@@ -269,7 +270,8 @@ class PasswordResetConfirmView(APIView):
             tags=["auth"],
             summary="Set a new password from a reset link; every earlier session ends",
             description="`uid` and `token` are the link's query parameters. The link then never works again; it "
-            "also stops working when it expires or the password changes otherwise.",
+            "also stops working when it expires or the password changes otherwise. Every earlier session ends and "
+            "every API key of the account is revoked; the owner is told by email (when, from which address).",
             request=PasswordResetConfirmSerializer,
             responses={
                 200: TokenPairSerializer,
@@ -291,7 +293,8 @@ class PasswordResetConfirmView(APIView):
     def post(self, request):
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(services.password_reset_confirm(**serializer.validated_data))
+        tokens = services.password_reset_confirm(address=client_address(request), **serializer.validated_data)
+        return Response(tokens)
 
 
 class ApiKeyListCreateView(APIView):
@@ -321,7 +324,7 @@ class ApiKeyListCreateView(APIView):
             summary="Make an API key; the key is in this answer only",
             description="Send the key as `X-API-Key: <key>`: it acts as you on every route a person may use, "
             "except the admin API, /auth/password and making keys (403). Revoked, expired, or whose owner is "
-            "inactive: 401.",
+            "inactive: 401. The owner is told by email (the key's name and prefix, when, from which address).",
             request=ApiKeyCreateSerializer,
             responses={201: ApiKeyCreatedSerializer, 403: REFUSES_API_KEYS, **NOT_ACCEPTABLE},
         )
@@ -329,7 +332,9 @@ class ApiKeyListCreateView(APIView):
     def post(self, request):
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        api_key, key = services.api_key_create(user=request.user, **serializer.validated_data)
+        api_key, key = services.api_key_create(
+            user=request.user, address=client_address(request), **serializer.validated_data
+        )
         return Response(ApiKeyCreatedSerializer(api_key, context={"key": key}).data, status=status.HTTP_201_CREATED)
 
 

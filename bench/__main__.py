@@ -25,6 +25,7 @@ from bench.scenarios.cost import CostTarget, measure_cost, measure_scaling
 from bench.scenarios.hashing import logins_and_redeems
 from bench.scenarios.overhead import measure_overhead
 from bench.scenarios.profiling import profile_proxied_get
+from bench.scenarios.reset_timing import reset_timing
 from bench.scenarios.slow_chats import slow_chats
 from bench.scenarios.streaming import streaming
 from bench.servers import GUNICORN_COMMAND, Server, prepare_sqlite, reference_server, wisdom_server
@@ -77,6 +78,7 @@ def run(config: BenchConfig) -> RunResult:
             chats = slow_chats(target, chats=config.chats)
             streams = streaming(target, streams=config.streams, seconds=config.stream_seconds)
             hashing = logins_and_redeems(target, seconds=config.seconds)
+            resets = reset_timing(server_env, log_dir=log_dir, commands=commands, asks=config.reset_asks)
         finally:
             procs.stop(wisdom)
     return RunResult(
@@ -91,6 +93,7 @@ def run(config: BenchConfig) -> RunResult:
         streaming=streams,
         hashing=hashing,
         allowlist=allowlist,
+        reset_timing=resets,
         commands=commands.lines(),
     )
 

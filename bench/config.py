@@ -32,6 +32,7 @@ class BenchConfig:
     chats: int
     streams: int
     stream_seconds: int
+    reset_asks: int
     results_dir: Path
     report_path: Path
     notes_path: Path
@@ -50,6 +51,7 @@ class BenchConfig:
             chats=args.chats,
             streams=args.streams,
             stream_seconds=args.stream_seconds,
+            reset_asks=args.reset_asks,
             results_dir=ROOT / "bench" / "results",
             report_path=ROOT / "docs" / "benchmarks.md",
             notes_path=ROOT / "bench" / "NOTES.md",
@@ -104,6 +106,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=os.environ.get("BENCH_STREAM_SECONDS", "10"),
         help="how long each of those streams lasts (env BENCH_STREAM_SECONDS; default %(default)s)",
+    )
+    parser.add_argument(
+        "--reset-asks",
+        type=_positive_int,
+        default=os.environ.get("BENCH_RESET_ASKS", "400"),
+        help="password reset asks per kind, with and without an account (env BENCH_RESET_ASKS; default %(default)s)",
     )
     return parser
 

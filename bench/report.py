@@ -6,6 +6,7 @@ from bench.scenarios.cost import CostResult, ScalingResult
 from bench.scenarios.hashing import CallFigures, HashingResult
 from bench.scenarios.overhead import OverheadResult, PathFigures
 from bench.scenarios.profiling import ProfileResult
+from bench.scenarios.reset_timing import ResetTimingResult
 from bench.scenarios.slow_chats import SlowChatsResult
 from bench.scenarios.streaming import ADDED_FIRST_DELTA_TARGET_MS, FirstDeltaFigures, StreamingResult
 
@@ -29,6 +30,7 @@ def render_report(run: RunResult, *, notes: str | None) -> str:
         render_streaming(run.streaming),
         render_hashing(run.hashing),
         render_allowlist(run.allowlist),
+        render_reset_timing(run.reset_timing),
         render_profile(run.profile),
         render_commands(run.commands),
     ]
@@ -247,6 +249,20 @@ def render_allowlist(allowlist: AllowlistResult) -> str:
             f"| `{cost.how}` | {cost.microseconds:.2f} | {cost.microseconds / cheapest:.0f} | {cost.calls_per_repeat} |"
             for cost in allowlist.costs
         ),
+    )
+
+
+def render_reset_timing(resets: ResetTimingResult) -> str:
+    return _lines(
+        "## 5. Password reset asks: an address with an account beside one without",
+        "",
+        f"`POST /auth/password-reset`, {resets.asks} asks of each kind, one at a time over one connection, the kinds "
+        "taking turns; every ask recorded (no per-address cap). The answer must not tell them apart by its time.",
+        "",
+        "| address | p50 ms | p90 ms |",
+        "|---|---|---|",
+        f"| with an account | {resets.known_p50_ms:.2f} | {resets.known_p90_ms:.2f} |",
+        f"| without | {resets.unknown_p50_ms:.2f} | {resets.unknown_p90_ms:.2f} |",
     )
 
 

@@ -13,6 +13,7 @@ from bench.scenarios.cost import CostResult, ScalingResult
 from bench.scenarios.hashing import HashingResult
 from bench.scenarios.overhead import OverheadResult
 from bench.scenarios.profiling import ProfileResult
+from bench.scenarios.reset_timing import ResetTimingResult
 from bench.scenarios.slow_chats import SlowChatsResult
 from bench.scenarios.streaming import StreamingResult
 
@@ -30,6 +31,7 @@ class RunResult:
     streaming: StreamingResult
     hashing: HashingResult
     allowlist: AllowlistResult
+    reset_timing: ResetTimingResult
     commands: tuple[str, ...]
 
 

@@ -207,10 +207,17 @@ if min(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS, LOGIN_FAILURE_WINDO
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
 PASSWORD_RESET_EMAIL_WINDOW_SECONDS = env.int("PASSWORD_RESET_EMAIL_WINDOW_SECONDS", default=60 * 60)
-if min(PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS) <= 0:
+# Asks waiting for the worker (it turns them into emails): past this many (the worker is down), asks are ignored.
+PASSWORD_RESET_ASKS_MAX = env.int("PASSWORD_RESET_ASKS_MAX", default=10_000)
+if (
+    min(
+        PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS, PASSWORD_RESET_ASKS_MAX
+    )
+    <= 0
+):
     raise SettingError(
-        "Settings PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT and PASSWORD_RESET_EMAIL_WINDOW_SECONDS "
-        "must be positive"
+        "Settings PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS and "
+        "PASSWORD_RESET_ASKS_MAX must be positive"
     )
 
 # --- Email --------------------------------------------------------------------------------
@@ -228,8 +235,13 @@ if _email_url:
         raise SettingError(f"Setting EMAIL_URL is malformed: {e}") from None
     _email.pop("OPTIONS", None)
     globals().update({name: value for name, value in _email.items() if value is not None})
+    if _email.get("EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend":
+        EMAIL_BACKEND = "mail.backends.AbortableSmtpBackend"  # Django's, abortable: each send has a deadline
 # The longest any SMTP connect or reply may take; past it the attempt fails and is retried.
 EMAIL_TIMEOUT = env.positive_number("EMAIL_TIMEOUT_SECONDS", default=10)
+# The longest one email's whole send may take (connect, greeting, TLS, login, the message), however a slow server
+# spreads it out; the worker's claim on an email lasts this plus a margin, so no other worker takes it meanwhile.
+MAIL_SEND_DEADLINE_SECONDS = env.positive_number("MAIL_SEND_DEADLINE_SECONDS", default=60)
 # Retries: the first after MAIL_RETRY_FIRST_SECONDS, each gap twice the last, at most MAIL_RETRY_MAX_SECONDS;
 # an email not sent MAIL_GIVE_UP_SECONDS after it was queued is marked failed (visible in the admin).
 MAIL_RETRY_FIRST_SECONDS = env.positive_number("MAIL_RETRY_FIRST_SECONDS", default=15)
