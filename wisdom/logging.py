@@ -30,6 +30,7 @@ _SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|api[_-]?key|service
 # What every LogRecord has; everything else on a record is an extra field (Django's `request`, `status_code`...).
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 REDACTED = "[redacted]"
+_MAX_DEPTH = 8  # deeper (or self-containing) structures are written as redacted text
 
 
 def configure(config: dict) -> None:
@@ -90,7 +91,7 @@ def redact_request(request) -> str:
     return f"<{type(request).__name__}: {request.method} {redact_text(redact_path(path))!r}>"
 
 
-def redact_value(value: Any, name: str = "") -> Any:
+def redact_value(value: Any, name: str = "", depth: int = 0) -> Any:
     """An extra field's value with no secret left: strings redacted, containers item by item, a field named like a
     secret (password, token...) masked whole, a request written without its query values, anything else as text."""
     if value is None or isinstance(value, bool | int | float):
@@ -99,10 +100,10 @@ def redact_value(value: Any, name: str = "") -> Any:
         return REDACTED
     if isinstance(value, str):
         return redact_text(value)
-    if isinstance(value, Mapping):
-        return {str(key): redact_value(item, str(key)) for key, item in value.items()}
-    if isinstance(value, list | tuple | set | frozenset):
-        return [redact_value(item) for item in value]
+    if depth < _MAX_DEPTH and isinstance(value, Mapping):
+        return {str(key): redact_value(item, str(key), depth + 1) for key, item in value.items()}
+    if depth < _MAX_DEPTH and isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(item, depth=depth + 1) for item in value]
     if hasattr(value, "get_full_path") and hasattr(value, "method"):  # an HttpRequest
         return redact_request(value)
     try:
