@@ -53,6 +53,21 @@ def test_a_host_that_is_not_allowed_logs_no_token(path):
 
 
 @pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
+def test_a_suspicious_body_logs_no_token(path, settings):
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 10
+    body = "&".join(f"field{n}=x" for n in range(11))
+
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["csrftoken"] = "a" * 32  # so the CSRF check reads the form, where the fields overflow
+
+    with captured_logs() as captured:
+        response = client.post(path, body, content_type="application/x-www-form-urlencoded")
+
+    assert response.status_code == 400
+    _assert_no_secret_anywhere(captured, "django.security.TooManyFieldsSent", path)
+
+
+@pytest.mark.parametrize("path", PAGES.values(), ids=PAGES.keys())
 def test_a_4xx_that_django_request_logs_carries_no_token(path):
     django_request = logging.getLogger("django.request")
     level = django_request.level
