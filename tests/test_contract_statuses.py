@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from psycopg_pool import PoolTimeout
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create, tokens_for
@@ -173,7 +174,10 @@ def database_down(world: World, op: str):
     body = world.default_body(op) if OPERATIONS[op][2].get("requestBody") else None
 
     def refuse(execute, sql, params, many, context):
-        raise OperationalError("the pool had no connection in time")
+        # as Django raises psycopg's pool time-out: wrapped, the driver's error as the cause
+        raise OperationalError("couldn't get a connection after 10.00 sec") from PoolTimeout(
+            "couldn't get a connection after 10.00 sec"
+        )
 
     with connection.execute_wrapper(refuse):
         return world.call(op, credentials=credentials, body=body)

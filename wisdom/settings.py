@@ -424,6 +424,8 @@ LOGGING = {
         # the access line comes from wisdom.access; Django's own would repeat it
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # SQL with its parameters (password hashes, tokens) at DEBUG: never written, whatever LOG_LEVEL says
+        "django.db.backends": {"level": "INFO"},
         # Python warnings become log records too, so with LOG_FORMAT=json every line parses.
         "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
