@@ -149,10 +149,9 @@ class Admission:
             if not available:
                 return
             lease = settings.PERSONAL_STREAM_LEASE_SECONDS
-            if cache.get(self.place_key) == self.place_token:
-                cache.touch(self.place_key, lease)
-            elif not cache.add(self.place_key, self.place_token, timeout=lease):
-                # the lease lapsed (a stalled process) and another stream took the place: this one ends uncounted
+            # One round trip: the place is only someone else's if this stream stalled past its whole lease; it
+            # then runs uncounted (fails open) and `free` leaves the other's place alone (it checks the token).
+            if not cache.touch(self.place_key, lease) and not cache.add(self.place_key, self.place_token, lease):
                 logger.warning("a stream's place lapsed and was taken by another stream")
 
     def free(self) -> None:
