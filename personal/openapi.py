@@ -23,6 +23,8 @@ from personal.errors import (
     IDEMPOTENCY_KEY_REUSED_CODE,
     MESSAGE_QUOTA_CODE,
     QUOTA_CODE,
+    STREAM_CAPACITY_CODE,
+    STREAM_LIMIT_CODE,
     UPSTREAM_RATE_LIMITED_CODE,
     AgentsCredentialsRejected,
     AgentsFailed,
@@ -32,6 +34,7 @@ from personal.errors import (
     AgentsUnreachable,
     IdempotencyInProgress,
     IdempotencyKeyReused,
+    StreamCapacityReached,
 )
 from personal.serializers import (
     CONTENT_MAX_LENGTH,
@@ -44,7 +47,7 @@ from personal.serializers import (
     MessageSerializer,
 )
 from wisdom import openapi
-from wisdom.errors import NON_FIELD_ERRORS
+from wisdom.errors import NON_FIELD_ERRORS, ServiceUnavailable
 from wisdom.openapi import PERSON, LiteralField
 
 TAGS = ["personal"]
@@ -93,16 +96,35 @@ class MessageQuotaExceededSerializer(serializers.Serializer):
     window = serializers.ChoiceField(choices=["minute", "day"], help_text="Which limit: per rolling minute or day.")
 
 
+class StreamLimitExceededSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = LiteralField(STREAM_LIMIT_CODE)
+    plan = serializers.ChoiceField(choices=Plan.choices)
+    limit = serializers.IntegerField(help_text="The plan's streams open at once.")
+
+
+class StreamUnavailableSerializer(serializers.Serializer):
+    """`code` is there when this server relays as many streams as it can (a stream was asked for); absent when
+    the database could not serve in time."""
+
+    detail = serializers.CharField()
+    code = LiteralField(STREAM_CAPACITY_CODE, required=False)
+
+
 class UpstreamRateLimitedSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="The agents service's own words when it gave some.")
     code = LiteralField(UPSTREAM_RATE_LIMITED_CODE)
 
 
-def _rate_limited(component: str, own: type[serializers.Serializer], description: str, examples) -> dict:
-    """The 429 of a route with a limit of the plan's own: that limit or upstream's, told apart by `code`."""
+def _rate_limited(
+    component: str, own: type[serializers.Serializer], description: str, examples, *, also: tuple = ()
+) -> dict:
+    """The 429 of a route with a limit of the plan's own (or several, `also`): those or upstream's, told apart by
+    `code`."""
+    limits = {kind().fields["code"].value: kind for kind in (own, *also)}
     body = PolymorphicProxySerializer(
         component_name=component,
-        serializers={own().fields["code"].value: own, UPSTREAM_RATE_LIMITED_CODE: UpstreamRateLimitedSerializer},
+        serializers={**limits, UPSTREAM_RATE_LIMITED_CODE: UpstreamRateLimitedSerializer},
         resource_type_field_name="code",
     )
     return {429: OpenApiResponse(body, description=description, examples=examples)}
@@ -143,7 +165,9 @@ ENTITY_RATE_LIMITED = _rate_limited(
 MESSAGE_RATE_LIMITED = _rate_limited(
     "SendMessageRateLimited",
     MessageQuotaExceededSerializer,
-    "The plan's messages per minute or per day are used up (`code` `message_quota_exceeded`, with Retry-After), "
+    "The plan's messages per minute or per day are used up (`code` `message_quota_exceeded`, with Retry-After); "
+    "with `Accept: text/event-stream`, the plan's streams open at once are all open (`code` "
+    "`stream_limit_exceeded`: refused before the message counts or the agents service is asked; end one first); "
     "or the agents service is rate-limiting (`code` `upstream_rate_limited`).",
     [
         OpenApiExample(
@@ -157,8 +181,19 @@ MESSAGE_RATE_LIMITED = _rate_limited(
             },
             response_only=True,
         ),
+        OpenApiExample(
+            "Every stream the plan allows is open",
+            value={
+                "detail": "Stream limit reached for the free plan (2 open at once); end one first.",
+                "code": STREAM_LIMIT_CODE,
+                "plan": "free",
+                "limit": 2,
+            },
+            response_only=True,
+        ),
         UPSTREAM_RATE_LIMITED_EXAMPLE,
     ],
+    also=(StreamLimitExceededSerializer,),
 )
 
 BAD_GATEWAY = OpenApiResponse(
@@ -482,9 +517,23 @@ EVENT_STREAM_RESPONSE = OpenApiResponse(
     ],
 )
 
-MESSAGE_ERRORS = upstream_errors("message_send", rate_limited=MESSAGE_RATE_LIMITED)
+MESSAGE_UNAVAILABLE = OpenApiResponse(
+    StreamUnavailableSerializer,
+    description="With `Accept: text/event-stream`: this server relays as many streams as it can (`code` "
+    "`stream_capacity_reached`), refused at once rather than queued; or, for any message, the database could not "
+    "serve in time. Either way, try again after Retry-After.",
+    examples=[
+        OpenApiExample(
+            "No room for another stream",
+            value={"detail": StreamCapacityReached.default_detail, "code": STREAM_CAPACITY_CODE},
+            response_only=True,
+        ),
+        OpenApiExample("The database is busy", value={"detail": ServiceUnavailable.default_detail}, response_only=True),
+    ],
+)
+MESSAGE_ERRORS = {**upstream_errors("message_send", rate_limited=MESSAGE_RATE_LIMITED), 503: MESSAGE_UNAVAILABLE}
 # The answers of a message that got past the plan's limits (its place given back when upstream refused or failed).
-RATE_LIMITED_ANSWERS = [201, 200, *sorted(status for status in MESSAGE_ERRORS if status != 504), 504]
+RATE_LIMITED_ANSWERS = [201, 200, *sorted(status for status in MESSAGE_ERRORS if status not in (503, 504)), 504]
 RATE_LIMIT_HEADERS = [
     OpenApiParameter(
         "RateLimit-Policy",
@@ -527,5 +576,71 @@ SEND_MESSAGE = openapi.operation(
     examples=[
         OpenApiExample("Message", value={"content": "What's next on my list?"}, request_only=True),
         _entity_example("Reply", {"message_id": "m000000000041", "reply": "Middlemarch."}),
+    ],
+)
+
+
+# --- usage -------------------------------------------------------------------------------------------------
+
+
+class WindowUsageSerializer(serializers.Serializer):
+    used = serializers.IntegerField(
+        allow_null=True, help_text="Messages counted in the rolling window; null when not counted (no limit)."
+    )
+    limit = serializers.IntegerField(allow_null=True, help_text="The plan's messages per window; null: no limit.")
+    reset_seconds = serializers.IntegerField(
+        allow_null=True, help_text="Seconds until a place frees up (0: none used); null when not counted."
+    )
+
+
+class MessageUsageSerializer(serializers.Serializer):
+    minute = WindowUsageSerializer(help_text="The rolling minute.")
+    day = WindowUsageSerializer(help_text="The rolling day.")
+
+
+class EntityUsageSerializer(serializers.Serializer):
+    used = serializers.IntegerField(help_text="Entities I have.")
+    limit = serializers.IntegerField(allow_null=True, help_text="The plan's entity cap; null: no cap.")
+
+
+class StreamUsageSerializer(serializers.Serializer):
+    open = serializers.IntegerField(
+        allow_null=True, help_text="Streamed replies open now; null when not counted (no limit)."
+    )
+    limit = serializers.IntegerField(allow_null=True, help_text="The plan's streams open at once; null: no limit.")
+
+
+class UsageSerializer(serializers.Serializer):
+    plan = serializers.ChoiceField(choices=Plan.choices)
+    entities = EntityUsageSerializer()
+    messages = MessageUsageSerializer()
+    streams = StreamUsageSerializer()
+
+
+USAGE_DESCRIPTION = """\
+The same figures the message answers' `RateLimit` fields and the `429`s report: for each window, `limit - used` is
+`RateLimit`'s `r` and `reset_seconds` its `t`. `limit` is null when the plan has no such limit; a count is then
+null too (it is not kept), as it is while the shared cache is unavailable (the limits then let messages through)."""
+
+USAGE = openapi.operation(
+    "getUsage",
+    caller=PERSON,
+    tags=TAGS,
+    summary="How much of my plan I have used: entities, messages per minute and per day, streams open",
+    description=USAGE_DESCRIPTION,
+    responses={200: UsageSerializer, **upstream_errors("entity_list")},
+    examples=[
+        _entity_example(
+            "Usage",
+            {
+                "plan": "free",
+                "entities": {"used": 1, "limit": 1},
+                "messages": {
+                    "minute": {"used": 3, "limit": 10, "reset_seconds": 42},
+                    "day": {"used": 7, "limit": 200, "reset_seconds": 84600},
+                },
+                "streams": {"open": 1, "limit": 2},
+            },
+        )
     ],
 )

@@ -48,6 +48,7 @@ OPERATION_IDS = {
     ("POST", "/personal/entities/{name}/resume"): "resumeEntity",
     ("GET", "/personal/entities/{name}/messages"): "listMessages",
     ("POST", "/personal/entities/{name}/messages"): "sendMessage",
+    ("GET", "/personal/usage"): "getUsage",
 }
 PUBLIC = {
     *("login", "refreshTokens", "logout", "requestPasswordReset", "confirmPasswordReset"),
@@ -163,10 +164,11 @@ def test_the_answers_of_a_message_carry_the_rate_limit_headers():
     ("operation_id", "codes"),
     [
         ("createEntity", {"entity_quota_exceeded", "upstream_rate_limited"}),
-        ("sendMessage", {"message_quota_exceeded", "upstream_rate_limited"}),
+        ("sendMessage", {"message_quota_exceeded", "stream_limit_exceeded", "upstream_rate_limited"}),
         ("listEntities", {"upstream_rate_limited"}),
         ("getEntity", {"upstream_rate_limited"}),
         ("listMessages", {"upstream_rate_limited"}),
+        ("getUsage", {"upstream_rate_limited"}),
     ],
 )
 def test_each_kind_of_429_is_a_schema_of_its_own_told_apart_by_a_literal_code(operation_id, codes):
@@ -179,6 +181,15 @@ def test_each_kind_of_429_is_a_schema_of_its_own_told_apart_by_a_literal_code(op
     if len(variants) > 1:
         assert component["discriminator"]["propertyName"] == "code"
         assert set(component["discriminator"]["mapping"]) == codes
+
+
+def test_a_stream_refused_for_capacity_is_a_503_with_its_literal_code():
+    schema = BY_ID["sendMessage"]["responses"]["503"]["content"]["application/json"]["schema"]
+    unavailable = _component(schema["$ref"])
+
+    assert _literal(unavailable["properties"]["code"]) == "stream_capacity_reached"
+    assert unavailable["required"] == ["detail"]  # the database's 503 has no code
+    assert "Retry-After" in BY_ID["sendMessage"]["responses"]["503"]["headers"]
 
 
 def test_a_400_types_its_errors_as_lists_of_strings_per_field():

@@ -374,6 +374,21 @@ def ready_export(world: World, op: str):
     return world.call(op, path={"id": export["id"]})
 
 
+def stream_limit_reached(world: World, op: str):
+    world.settings.PERSONAL_FREE_TIER_CONCURRENT_STREAMS = 0  # every place the plan allows is open
+    return streamed(world, op)
+
+
+def stream_capacity_reached(world: World, op: str):
+    world.settings.PERSONAL_STREAM_CAPACITY = 1
+    world.double.switch(stream_step=True)  # the first stream stays open, holding this worker's only place
+    held = streamed(world, op)
+    try:
+        return streamed(world, op)
+    finally:
+        held.close()
+
+
 PERSONAL = {**PERSON_SHARED, **UPSTREAM_SHARED}
 PROVOKE: dict[str, dict[int, Callable]] = {
     "login": {
@@ -527,6 +542,7 @@ PROVOKE: dict[str, dict[int, Callable]] = {
         422: chat_refused_by_upstream,
         429: message_quota_reached,
     },
+    "getUsage": {200: success, **PERSONAL},
 }
 CASES = sorted((op, status) for op, statuses in PROVOKE.items() for status in statuses)
 
@@ -654,6 +670,22 @@ def test_each_idempotency_answer_is_answered_as_declared(world, op, status, prov
     if status == 201:
         assert response["Idempotency-Replayed"] == "true"
         assert "Idempotency-Replayed" in OPERATIONS[op][2]["responses"]["201"]["headers"]
+
+
+# More ways to a declared status, each answered as declared too (PROVOKE holds one per status).
+ALSO = [
+    ("sendMessage", 429, stream_limit_reached),
+    ("sendMessage", 503, stream_capacity_reached),
+]
+
+
+@pytest.mark.parametrize(
+    ("op", "status", "provoke"), ALSO, ids=[f"{op}-{status}-{provoke.__name__}" for op, status, provoke in ALSO]
+)
+def test_other_ways_to_a_declared_status_are_answered_as_declared(world, op, status, provoke):
+    world.monkeypatch.setitem(PROVOKE[op], status, provoke)
+
+    test_each_declared_status_is_answered_as_declared(world, op, status)
 
 
 def _json_schema(node):

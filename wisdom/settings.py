@@ -337,6 +337,16 @@ INTUNO_AGENTS_MAX_RESPONSE_BYTES = env.int("INTUNO_AGENTS_MAX_RESPONSE_BYTES", d
 # One upstream event is at most INTUNO_AGENTS_MAX_RESPONSE_BYTES (a done event carries the whole reply).
 PERSONAL_STREAM_KEEPALIVE_SECONDS = env.positive_number("PERSONAL_STREAM_KEEPALIVE_SECONDS", default=15)
 PERSONAL_STREAM_MAX_SECONDS = env.positive_number("PERSONAL_STREAM_MAX_SECONDS", default=300)
+# Open streams one worker process relays at most; past it a stream is refused at once (503 with Retry-After),
+# never queued. Sized for the gevent worker: 2 workers admit 6,000 per replica, >= 3,000 however they spread.
+PERSONAL_STREAM_CAPACITY = env.int("PERSONAL_STREAM_CAPACITY", default=3000)
+if PERSONAL_STREAM_CAPACITY < 1:
+    raise SettingError("Setting PERSONAL_STREAM_CAPACITY must be at least 1")
+# A stream's place in its user's count (the shared cache) is a lease this long, renewed while the stream relays
+# (every third of it, at the latest with a keep-alive): a worker killed mid-stream frees its places after it.
+PERSONAL_STREAM_LEASE_SECONDS = env.positive_number("PERSONAL_STREAM_LEASE_SECONDS", default=60)
+if PERSONAL_STREAM_LEASE_SECONDS < 2 * PERSONAL_STREAM_KEEPALIVE_SECONDS:
+    raise SettingError("Setting PERSONAL_STREAM_LEASE_SECONDS must be at least twice PERSONAL_STREAM_KEEPALIVE_SECONDS")
 
 # --- Plans --------------------------------------------------------------------------------
 # None means no cap: set the variable to an empty value.
@@ -354,6 +364,19 @@ PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_MINUTE = env.optional_positive_int(
 PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_DAY = env.optional_positive_int(
     "PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_DAY", default=None
 )
+# Streamed chats open at once per user, across every process and replica (counted in the shared cache).
+PERSONAL_FREE_TIER_CONCURRENT_STREAMS = env.optional_positive_int("PERSONAL_FREE_TIER_CONCURRENT_STREAMS", default=2)
+PERSONAL_PRO_TIER_CONCURRENT_STREAMS = env.optional_positive_int("PERSONAL_PRO_TIER_CONCURRENT_STREAMS", default=5)
+PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS = env.optional_positive_int(
+    "PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS", default=None
+)
+for _var, _limit in (
+    ("PERSONAL_FREE_TIER_CONCURRENT_STREAMS", PERSONAL_FREE_TIER_CONCURRENT_STREAMS),
+    ("PERSONAL_PRO_TIER_CONCURRENT_STREAMS", PERSONAL_PRO_TIER_CONCURRENT_STREAMS),
+    ("PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS", PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS),
+):
+    if (_limit or 0) > 1000:  # each place is a cache key of its own (personal/admission.py)
+        raise SettingError(f"Setting {_var} must be at most 1000 (empty: no limit)")
 
 # --- HTTP: limits, CORS, security ---------------------------------------------------------
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
