@@ -103,3 +103,16 @@ def test_an_undocumented_field_is_400_naming_it_and_nothing_is_done(api_client, 
     assert (User.objects.count(), ApiKey.objects.count(), Invite.objects.count(), Email.objects.count()) == (
         counts_before
     )
+
+
+def test_every_request_body_schema_says_it_takes_its_documented_fields_only():
+    schemas = SCHEMA["components"]["schemas"]
+    bodies = {
+        op["operationId"]: schemas[op["requestBody"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[1]]
+        for item in SCHEMA["paths"].values()
+        for op in item.values()
+        if op.get("requestBody")
+    }
+
+    assert sorted(bodies) == WITH_A_BODY
+    assert {op: body.get("additionalProperties") for op, body in bodies.items()} == dict.fromkeys(WITH_A_BODY, False)

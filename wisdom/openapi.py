@@ -240,7 +240,20 @@ def postprocess(result: dict, generator, request, public) -> dict:
             prop.pop("readOnly", None)
     _plain_strings(result)
     _inline_literals(result)
+    _closed_request_bodies(result)
     return result
+
+
+def _closed_request_bodies(result: dict) -> None:
+    """A request body takes its documented fields only (wisdom/bodies.py answers any other with 400): each
+    body's schema says so with `additionalProperties: false`."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for item in result.get("paths", {}).values():
+        for operation_ in item.values():
+            for media in operation_.get("requestBody", {}).get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                if ref.startswith("#/components/schemas/"):
+                    schemas[ref.rsplit("/", 1)[1]]["additionalProperties"] = False
 
 
 def _inline_literals(result: dict) -> None:
