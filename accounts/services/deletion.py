@@ -9,7 +9,6 @@ worker resumes at the recorded step, and whatever it repeats (a DELETE, a listin
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
@@ -26,7 +25,7 @@ from accounts.emails import email_key
 from accounts.errors import WRONG_PASSWORD, AccountHasNoPassword
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, User
 from accounts.services import login_failure_record, login_failures_check, login_failures_forget
-from accounts.services.jobs import Claim, LostClaim, job_claim_next, job_fail, job_record, job_release
+from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
 from accounts.signals import account_purging
 from mail.services import email_enqueue
 from personal.client import agents_client
@@ -43,15 +42,6 @@ DUE = Q(state=DeletionState.PENDING)
 
 class UpstreamKeepsEntities(Exception):
     reason = "upstream still lists entities it answered as deleted"
-
-
-@dataclass(slots=True)
-class JobRun:
-    """What one pass of a job did."""
-
-    done: int = 0
-    retrying: int = 0
-    failed: int = 0
 
 
 # --- Asking (the request) ------------------------------------------------------------------------------------

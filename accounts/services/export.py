@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from accounts.errors import ExportDailyLimit, ExportInProgress, ExportNotFound
 from accounts.models import DataExport, ExportStatus, User
-from accounts.services.deletion import JobRun
-from accounts.services.jobs import Claim, LostClaim, job_claim_next, job_fail, job_record, job_release
+from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
 from mail.services import email_enqueue
 from personal.client import agents_client
 from personal.errors import AgentsError, AgentsRefused

@@ -24,6 +24,15 @@ class LostClaim(Exception):
     """The row is no longer this worker's: its lease ran out and another worker took it, or staff changed it."""
 
 
+@dataclass(slots=True)
+class JobRun:
+    """What one pass of a job did."""
+
+    done: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     model: type[Model]
