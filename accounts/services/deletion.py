@@ -160,6 +160,11 @@ def _carry_out(*, claim: Claim, run: JobRun, keep_going: Callable[[], bool]) -> 
     except LostClaim:
         logger.warning("account deletion %s: the claim ran out and another worker took it over", claim.pk)
     except (AgentsError, UpstreamKeepsEntities, ValueError, TypeError) as error:
+        _record_failure(claim=claim, error=error, run=run)
+
+
+def _record_failure(*, claim: Claim, error: Exception, run: JobRun) -> None:
+    try:
         retrying = job_fail(
             claim=claim,
             error=error,
@@ -167,12 +172,14 @@ def _carry_out(*, claim: Claim, run: JobRun, keep_going: Callable[[], bool]) -> 
             max_attempts=settings.ACCOUNT_DELETION_MAX_ATTEMPTS,
             failed_fields={"state": DeletionState.FAILED},
         )
-        if retrying:
-            run.retrying += 1
-            logger.warning("account deletion %s failed (%s); retrying later", claim.pk, type(error).__name__)
-        else:
-            run.failed += 1
-            logger.error("account deletion %s failed (%s); given up", claim.pk, type(error).__name__)
+    except LostClaim:
+        return  # another worker has it now; its own attempt counts
+    if retrying:
+        run.retrying += 1
+        logger.warning("account deletion %s failed (%s); retrying later", claim.pk, type(error).__name__)
+    else:
+        run.failed += 1
+        logger.error("account deletion %s failed (%s); given up", claim.pk, type(error).__name__)
 
 
 def _entity_delete(*, client, user_id, name) -> None:
