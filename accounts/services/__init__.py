@@ -32,8 +32,14 @@ from accounts.emails import EMAIL_TAKEN, email_key, validate_email_key_length
 from accounts.models import ApiKey, PasswordResetAsk, Plan, User
 from accounts.notices import notice_api_key_created, notice_password_changed
 from accounts.selectors import api_key_get, user_email_taken, user_get_by_email
+from accounts.services.login_failure_pairs import (
+    login_failure_digest,
+    login_failure_pairs,
+    login_failure_pairs_drop,
+    login_failure_pairs_remember,
+)
 from mail.services import email_enqueue
-from wisdom.cache import cache_add, cache_count, cache_delete, cache_get, cache_get_many, cache_incr, cache_set
+from wisdom.cache import cache_add, cache_count, cache_delete, cache_get_many, cache_incr
 from wisdom.errors import NON_FIELD_ERRORS, ApiError
 
 logger = logging.getLogger(__name__)
@@ -131,39 +137,17 @@ def login_failure_record(*, address: str, email: str) -> None:
         cache_add(key, 0, timeout=expires_in)
         if cache_incr(key) is None:  # evicted between add and incr, or the cache is down
             cache_add(key, 1, timeout=expires_in)
-    _login_failure_pairs_remember(address=address, email=email, timeout=expires_in)
+    pair = f"{address} {email_key(email)}"
+    login_failure_pairs_remember(pair_digest=login_failure_digest(pair), email=email, timeout=expires_in)
 
 
 def login_failures_forget(*, email: str) -> None:
-    """Deletes the (address, email) counters of `email` (its account is deleted: the address is free again at once).
-    The per-address counts name no account and stay."""
+    """Deletes the (address, email) counters of `email`, whose account is deleted; per-address counts stay."""
     window, _ = _login_failure_window()
-    index = _login_failure_pairs_key(email)
-    for ident_digest in cache_get(index, []):
+    for pair_digest in login_failure_pairs(email=email):
         for w in (window, window - 1):
-            cache_delete(f"login-failures:pair:{ident_digest}:{w}")
-    cache_delete(index)
-
-
-# Per email, the digests of the (address, email) pairs that failed, so login_failures_forget can find them without
-# keeping any address. At most LOGIN_FAILURE_PAIRS_REMEMBERED; a concurrent update may drop one (it expires anyway).
-LOGIN_FAILURE_PAIRS_REMEMBERED = 64
-
-
-def _login_failure_pairs_remember(*, address: str, email: str, timeout: int) -> None:
-    digest = _login_failure_digest(f"{address} {email_key(email)}")
-    index = _login_failure_pairs_key(email)
-    known = cache_get(index, [])
-    if digest not in known:
-        cache_set(index, [*known, digest][-LOGIN_FAILURE_PAIRS_REMEMBERED:], timeout=timeout)
-
-
-def _login_failure_pairs_key(email: str) -> str:
-    return f"login-failures:pairs-of:{_login_failure_digest(email_key(email))}"
-
-
-def _login_failure_digest(ident: str) -> str:
-    return salted_hmac("accounts.login-failures", ident, algorithm="sha256").hexdigest()
+            cache_delete(f"login-failures:pair:{pair_digest}:{w}")
+    login_failure_pairs_drop(email=email)
 
 
 def _login_failure_counters(*, address: str, email: str) -> list[tuple[str, str, int]]:
@@ -174,7 +158,7 @@ def _login_failure_counters(*, address: str, email: str) -> list[tuple[str, str,
 
 
 def _login_failure_key(scope: str, ident: str, window: int) -> str:
-    return f"login-failures:{scope}:{_login_failure_digest(ident)}:{window}"
+    return f"login-failures:{scope}:{login_failure_digest(ident)}:{window}"
 
 
 def _login_failure_window() -> tuple[int, int]:

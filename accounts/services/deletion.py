@@ -9,7 +9,6 @@ worker resumes at the recorded step, and whatever it repeats (a DELETE, a listin
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.contrib.admin.models import LogEntry
@@ -26,7 +25,7 @@ from accounts.emails import email_key
 from accounts.errors import WRONG_PASSWORD, AccountHasNoPassword
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, PasswordResetAsk, User
 from accounts.services import login_failure_record, login_failures_check, login_failures_forget
-from accounts.services.jobs import Claim, LostClaim, job_claim_next, job_fail, job_record, job_release
+from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
 from accounts.signals import account_purging
 from mail.services import email_enqueue
 from personal.client import agents_client
@@ -43,15 +42,6 @@ DUE = Q(state=DeletionState.PENDING)
 
 class UpstreamKeepsEntities(Exception):
     reason = "upstream still lists entities it answered as deleted"
-
-
-@dataclass(slots=True)
-class JobRun:
-    """What one pass of a job did."""
-
-    done: int = 0
-    retrying: int = 0
-    failed: int = 0
 
 
 # --- Asking (the request) ------------------------------------------------------------------------------------
@@ -170,6 +160,11 @@ def _carry_out(*, claim: Claim, run: JobRun, keep_going: Callable[[], bool]) -> 
     except LostClaim:
         logger.warning("account deletion %s: the claim ran out and another worker took it over", claim.pk)
     except (AgentsError, UpstreamKeepsEntities, ValueError, TypeError) as error:
+        _record_failure(claim=claim, error=error, run=run)
+
+
+def _record_failure(*, claim: Claim, error: Exception, run: JobRun) -> None:
+    try:
         retrying = job_fail(
             claim=claim,
             error=error,
@@ -177,12 +172,14 @@ def _carry_out(*, claim: Claim, run: JobRun, keep_going: Callable[[], bool]) -> 
             max_attempts=settings.ACCOUNT_DELETION_MAX_ATTEMPTS,
             failed_fields={"state": DeletionState.FAILED},
         )
-        if retrying:
-            run.retrying += 1
-            logger.warning("account deletion %s failed (%s); retrying later", claim.pk, type(error).__name__)
-        else:
-            run.failed += 1
-            logger.error("account deletion %s failed (%s); given up", claim.pk, type(error).__name__)
+    except LostClaim:
+        return  # another worker has it now; its own attempt counts
+    if retrying:
+        run.retrying += 1
+        logger.warning("account deletion %s failed (%s); retrying later", claim.pk, type(error).__name__)
+    else:
+        run.failed += 1
+        logger.error("account deletion %s failed (%s); given up", claim.pk, type(error).__name__)
 
 
 def _entity_delete(*, client, user_id, name) -> None:

@@ -21,8 +21,7 @@ from django.utils import timezone
 
 from accounts.errors import ExportDailyLimit, ExportInProgress, ExportNotFound
 from accounts.models import DataExport, ExportStatus, User
-from accounts.services.deletion import JobRun
-from accounts.services.jobs import Claim, LostClaim, job_claim_next, job_fail, job_record, job_release
+from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
 from mail.services import email_enqueue
 from personal.client import agents_client
 from personal.errors import AgentsError, AgentsRefused
@@ -181,19 +180,27 @@ def _build(*, claim: Claim, run: JobRun, keep_going: Callable[[], bool]) -> None
     except WorkerStopping:
         job_release(claim=claim)
     except (AgentsError, ExportTooLarge, ExportTooSlow, CursorStuck, AccountInactive, ValueError, TypeError) as error:
-        permanent = isinstance(error, ExportTooLarge | AccountInactive)
-        if job_fail(
+        _record_failure(claim=claim, error=error, attempts=attempts, run=run)
+
+
+def _record_failure(*, claim: Claim, error: Exception, attempts: int, run: JobRun) -> None:
+    permanent = isinstance(error, ExportTooLarge | AccountInactive)  # trying again would fail the same way
+    try:
+        retrying = job_fail(
             claim=claim,
             error=error,
             attempts=attempts,
             max_attempts=attempts + 1 if permanent else settings.EXPORT_MAX_ATTEMPTS,
             failed_fields={"status": ExportStatus.FAILED},
-        ):
-            run.retrying += 1
-            logger.warning("export %s failed (%s); retrying later", claim.pk, type(error).__name__)
-        else:
-            run.failed += 1
-            logger.error("export %s failed (%s); given up", claim.pk, type(error).__name__)
+        )
+    except LostClaim:
+        return  # another worker has it now (or the account went); its own attempt counts
+    if retrying:
+        run.retrying += 1
+        logger.warning("export %s failed (%s); retrying later", claim.pk, type(error).__name__)
+    else:
+        run.failed += 1
+        logger.error("export %s failed (%s); given up", claim.pk, type(error).__name__)
 
 
 class _Budget:

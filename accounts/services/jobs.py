@@ -24,6 +24,15 @@ class LostClaim(Exception):
     """The row is no longer this worker's: its lease ran out and another worker took it, or staff changed it."""
 
 
+@dataclass(slots=True)
+class JobRun:
+    """What one pass of a job did."""
+
+    done: int = 0
+    retrying: int = 0
+    failed: int = 0
+
+
 @dataclass(frozen=True, slots=True)
 class Claim:
     model: type[Model]
@@ -81,7 +90,7 @@ def job_release(*, claim: Claim, **fields) -> None:
 
 def job_fail(*, claim: Claim, error: BaseException, attempts: int, max_attempts: int, failed_fields: dict) -> bool:
     """Records a failed attempt: retried after a back-off (True), or, at `max_attempts`, `failed_fields` are
-    written and the row is left failed (False)."""
+    written and the row is left failed (False). LostClaim when the row is no longer ours (nothing is written)."""
     attempts += 1
     message = error_text(error)
     if attempts >= max_attempts:

@@ -12,8 +12,8 @@ from rest_framework.test import APIClient
 
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, PasswordResetAsk, User
 from accounts.services import api_key_create, password_reset_request, tokens_for
-from accounts.services.deletion import JobRun, _carry_out, account_deletion_request, account_deletions_run_due
-from accounts.services.jobs import Claim, job_claim_next
+from accounts.services.deletion import _carry_out, account_deletion_request, account_deletions_run_due
+from accounts.services.jobs import Claim, JobRun, job_claim_next
 from accounts.tests.factories import UserFactory
 from invites.models import InviteRedemption
 from invites.tests.factories import InviteFactory, InviteRedemptionFactory

@@ -286,3 +286,21 @@ def test_a_worker_asked_to_stop_lets_the_export_go_without_counting_a_failure(ex
     assert (run.done, run.retrying, run.failed) == (0, 0, 0)
     assert (export.status, export.attempts, export.claim_token) == (ExportStatus.PENDING, 0, None)
     assert data_exports_run_due().done == 1
+
+
+def test_staff_see_an_export_in_the_admin_but_never_its_document(exporting, user, agents_double, staff_user):
+    agents_double.seed_entity(name="private", owner_id=str(user.pk), description="my diary, not for staff")
+    exporting.post(URL)
+    data_exports_run_due()
+    export = DataExport.objects.get()
+    admin = Client()
+    staff_user.is_superuser = True
+    staff_user.save()
+    admin.force_login(staff_user)
+
+    listing = admin.get("/admin/accounts/dataexport/?status__exact=ready")
+    page = admin.get(f"/admin/accounts/dataexport/{export.pk}/change/")
+
+    assert listing.status_code == 200 and str(export.pk).encode() in listing.content
+    assert page.status_code == 200 and b"Ready" in page.content
+    assert b"my diary" not in page.content and b"my diary" not in listing.content
