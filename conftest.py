@@ -167,3 +167,24 @@ def send_queued_mail(smtp_server):
         return out.getvalue().strip()
 
     return run
+
+
+@pytest.fixture
+def contract_server(django_db_setup, django_db_blocker, live_tmp, agents_double):
+    """A live wisdom for the contract suite: one worker, so the free plan's message limit is counted in one place
+    (its cache is per process)."""
+    from tests.helpers.constants import CONTRACT_MESSAGES_PER_MINUTE
+    from tests.helpers.live import wisdom_server
+
+    with (
+        django_db_blocker.unblock(),
+        wisdom_server(
+            live_tmp,
+            workers=1,
+            threads=4,
+            double=agents_double,
+            PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE=str(CONTRACT_MESSAGES_PER_MINUTE),
+            PERSONAL_FREE_TIER_ENTITY_CAP="1",
+        ) as server,
+    ):
+        yield server

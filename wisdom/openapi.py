@@ -4,7 +4,8 @@
 PERSON_WITHOUT_API_KEY or SERVICE) and the statuses only it answers; it adds what the caller kind and a request
 body bring (the credential headers, 400 and 401; 411, 413 and 415) and the 503 every route can answer. `postprocess`
 (a drf-spectacular hook) adds what is true of every operation: X-Request-ID in and out, Retry-After on
-every 429 and 503. tests/test_contract_statuses.py provokes each declared status of each operation.
+every 429 and 503; a streamed answer under `x-streamed-responses`, beside the typed ones.
+tests/test_contract_statuses.py provokes each declared status of each operation.
 
 Security: every authenticated operation lists the bearer JWT only. The other ways in (the service key,
 with X-On-Behalf-Of for a person's routes; a personal API key in X-API-Key where one is accepted) are optional
@@ -231,12 +232,32 @@ def postprocess(result: dict, generator, request, public) -> dict:
                 if status in ("429", "503"):
                     headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
                 response["headers"] = dict(sorted(headers.items()))
+            _set_streamed_responses_apart(operation_)
     for schema in components.get("schemas", {}).values():
         for prop in schema.get("properties", {}).values():
             prop.pop("readOnly", None)
     _plain_strings(result)
     _inline_literals(result)
     return result
+
+
+STREAMED_RESPONSES = "x-streamed-responses"
+
+
+def _set_streamed_responses_apart(operation_: dict) -> None:
+    """An answer that is only `text/event-stream` moves from `responses` to `x-streamed-responses`: generators type
+    a call's data as the union of its 2xx answers, so a streamed 200 beside a JSON 201 made every caller narrow
+    `string | MessageReply`. Declared beside them, it stays machine-readable and out of the generated success type."""
+    responses = operation_.get("responses", {})
+    streamed = {
+        status: response
+        for status, response in responses.items()
+        if response.get("content") and all(key.startswith("text/event-stream") for key in response["content"])
+    }
+    for status in streamed:
+        del responses[status]
+    if streamed:
+        operation_[STREAMED_RESPONSES] = streamed
 
 
 def _inline_literals(result: dict) -> None:
