@@ -13,6 +13,7 @@ header parameters: a generated client applies every scheme an operation lists, s
 `auth: () => token` send the JWT as X-Service-Key.
 """
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
@@ -301,3 +302,35 @@ def _plain_strings(node) -> None:
         node.update(inner)
     for value in node.values():
         _plain_strings(value)
+
+
+# --- the API docs page's copy (/api/schema/docs, read by Swagger UI at /api/docs) ------------------------------
+
+# Header parameters that a scheme of Swagger UI's Authorize dialog sends instead, per scheme name.
+SCHEME_HEADERS = {"apiKey": API_KEY_HEADER, "serviceKey": SERVICE_KEY_HEADER}
+DOCS_PAGE_TITLE = f"API docs · {settings.PRODUCT_NAME}"
+
+
+def postprocess_for_docs(result: dict, generator, request, public) -> dict:
+    """Every operation lists each scheme it takes (the bearer token, else an API key, else the service key), and
+    the header parameters those schemes send leave its parameter list. Swagger UI sends an authorized scheme only
+    where an operation lists it; a generated client sends every listed one, so `/api/schema` keeps the bearer alone."""
+    for item in result.get("paths", {}).values():
+        for operation_ in item.values():
+            if operation_.get("security") != [{"jwtAuth": []}]:
+                continue
+            parameters = operation_.get("parameters", [])
+            taken = {p["name"] for p in parameters if p.get("in") == "header"}
+            schemes = [name for name, header in SCHEME_HEADERS.items() if header in taken]
+            operation_["security"] = [{"jwtAuth": []}, *({name: []} for name in schemes)]
+            sent = {SCHEME_HEADERS[name] for name in schemes}
+            operation_["parameters"] = [p for p in parameters if not (p.get("in") == "header" and p["name"] in sent)]
+    return result
+
+
+DOCS_PAGE_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        *settings.SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"],
+        "wisdom.openapi.postprocess_for_docs",
+    ]
+}
