@@ -70,5 +70,5 @@ test-deploy: $(STAMP)
 		tests/test_live_restarts.py tests/test_live_replicas.py wisdom/tests/test_metrics.py $(PYTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) db.sqlite3* .test-db*.sqlite3* staticfiles .pytest_cache .ruff_cache \
+	rm -rf $(VENV) db.sqlite3* .test-db*.sqlite3* staticfiles .pytest_cache .ruff_cache .hypothesis \
 		contract/node_modules contract/generated contract/dist
