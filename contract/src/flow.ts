@@ -68,7 +68,7 @@ function check(condition: boolean, what: string, seen?: unknown): asserts condit
   console.log(`ok ${steps} - ${what}`);
 }
 
-// The three lines of the README: the generated client, its base URL, and the token it sends.
+// As the README's useWisdom does: the generated client, its base URL, and the token it sends.
 let token: string | undefined;
 client.setConfig({ baseUrl: setting('WISDOM_URL'), auth: () => token });
 
