@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -86,7 +86,15 @@ class RefreshView(APIView):
             request=RefreshSerializer,
             responses={
                 200: TokenPairSerializer,
-                401: openapi.error("Expired, tampered, reused or not a refresh token.", services.INVALID_REFRESH),
+                401: OpenApiResponse(
+                    openapi.ApiErrorSerializer,
+                    description="Expired, tampered, reused or not a refresh token; or one from a session that has "
+                    "ended (logout-all, a password change or reset).",
+                    examples=[
+                        OpenApiExample("Invalid", value={"detail": services.INVALID_REFRESH}, response_only=True),
+                        OpenApiExample("Session ended", value={"detail": services.SESSION_ENDED}, response_only=True),
+                    ],
+                ),
                 **NOT_ACCEPTABLE,
             },
             examples=[TOKEN_EXAMPLE],

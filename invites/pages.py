@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from accounts.pages import log_in_next
 from accounts.services import EmailTaken
 from invites import services
 from invites.errors import InviteGone, InviteNotFound
@@ -71,7 +72,7 @@ def invite_page(request: HttpRequest) -> HttpResponse:
         )
     except (InviteNotFound, InviteGone) as exc:  # spent by someone else between the look and the submit
         return _problem(request, "This invite cannot be used", str(exc.detail), status=exc.status_code)
-    context = {"created_email": user.email, "login_url": request.build_absolute_uri("/auth/login")}
+    context = {"created_email": user.email, **log_in_next(request, user=user)}
     return render(request, TEMPLATE, context, status=201)
 
 

@@ -475,8 +475,10 @@ text/event-stream; charset=utf-8`, `Cache-Control: no-cache`, `X-Accel-Buffering
   chat time-out, or the stream's total time-out passed);
 - comment lines (`: keep-alive`) while the agents service is silent, to be ignored.
 
-Errors before the stream starts answer with their usual status and JSON body, as without streaming. A generated
-client calls this operation for the whole reply; to stream, send the same request with `fetch` and read its body.
+Errors before the stream starts answer with their usual status and JSON body, as without streaming. The streamed
+`200` is declared under `x-streamed-responses`, beside the typed answers, so a generated client's data for this
+operation is the whole reply alone; to stream, send the same request with `fetch` and read its body as events
+(README, "Frontend": `streamMessage`).
 
 Each plan may send so many messages per rolling minute and per rolling day (streamed or not); a message the
 agents service refuses or fails does not count. Every answer past the check carries the IETF `RateLimit-Policy`
@@ -494,8 +496,8 @@ ACCEPT_EVENT_STREAM = OpenApiParameter(
 )
 
 # Declared under its exact type, charset included: generators that see a bare `text/event-stream` make the whole
-# operation a stream (@hey-api/openapi-ts 0.95 then drops every error body and retries the POST), which would cost
-# the JSON answers their types. A generated client calls this for the whole reply; to stream, use fetch.
+# operation a stream (@hey-api/openapi-ts 0.95 then drops every error body and retries the POST). wisdom.openapi
+# then sets it apart under `x-streamed-responses`, so the generated data is the 201's reply alone.
 EVENT_STREAM_TYPE = "text/event-stream; charset=utf-8"
 EVENT_STREAM_RESPONSE = OpenApiResponse(
     OpenApiTypes.STR,

@@ -103,8 +103,8 @@ class MessageSerializer(serializers.Serializer):
 
 
 class MessageReplySerializer(serializers.Serializer):
-    message_id = serializers.CharField()
-    reply = serializers.CharField()
+    message_id = serializers.CharField(help_text="The id of the message the person sent, not of the reply.")
+    reply = serializers.CharField(help_text="The entity's whole reply.")
 
 
 # The allowlist: a proxied answer carries exactly the documented fields, whatever else upstream adds

@@ -123,7 +123,7 @@ def test_every_answer_declares_x_request_id_and_every_429_and_503_retry_after():
     for _, path, op in OPERATIONS:
         takes_a_key = any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
         retried_after = ("429", "503", "409") if takes_a_key else ("429", "503")  # 409: the key is in use
-        for status, response in op["responses"].items():
+        for status, response in {**op["responses"], **op.get("x-streamed-responses", {})}.items():
             headers = response.get("headers", {})
             assert "X-Request-ID" in headers, (path, status)
             assert ("Retry-After" in headers) == (status in retried_after), (path, status)
@@ -145,7 +145,7 @@ def test_the_two_sends_that_cost_something_take_an_idempotency_key():
 
 
 def test_the_answers_of_a_message_carry_the_rate_limit_headers():
-    responses = BY_ID["sendMessage"]["responses"]
+    responses = {**BY_ID["sendMessage"]["responses"], **BY_ID["sendMessage"]["x-streamed-responses"]}
 
     assert {s for s, r in responses.items() if {"RateLimit", "RateLimit-Policy"} <= set(r.get("headers", {}))} == {
         "200",
@@ -231,3 +231,16 @@ def test_no_field_is_a_oneof_of_two_strings():
 
 def test_an_invite_created_with_no_body_is_documented_as_never_expiring():
     assert "never expires" in BY_ID["createInvite"]["description"]
+
+
+def test_a_streamed_answer_is_declared_apart_so_a_generated_call_s_data_is_the_json_reply_alone():
+    # Generators type a call's data as the union of its 2xx answers: the streamed 200 beside the 201 made
+    # sendMessage's data `string | MessageReply`.
+    message = BY_ID["sendMessage"]
+    success = {status for status in message["responses"] if status.startswith("2")}
+
+    assert success == {"201"}
+    assert set(message["responses"]["201"]["content"]) == {"application/json"}
+    streamed = message["x-streamed-responses"]
+    assert set(streamed) == {"200"} and set(streamed["200"]["content"]) == {"text/event-stream; charset=utf-8"}
+    assert all("text/event-stream" not in str(op["responses"]) for _, _, op in OPERATIONS)

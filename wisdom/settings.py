@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "wisdom.context_processors.product",
             ],
         },
     },
@@ -288,10 +289,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": """The public API of Intuno Personal: accounts, personal entities and invites.
 
 **Authentication.** A person sends `Authorization: Bearer <access_token>` (from `login`, `refreshTokens` or
-`redeemInvite`); that is the one scheme each operation lists, so a generated client configured with a token sends
-only that. Internal services (never a browser) may instead send `X-Service-Key`, which then decides alone: on a
-person's routes with `X-On-Behalf-Of: <user id>`; on the invite admin routes alone, or acting for a staff user.
-Both are documented as optional header parameters of the operations that accept them.
+`redeemInvite`); that is the one scheme each operation lists in `/api/schema` (and `openapi.yaml`), so a generated
+client configured with a token sends only that. Internal services (never a browser) may instead send
+`X-Service-Key`, which then decides alone: on a person's routes with `X-On-Behalf-Of: <user id>`; on the invite
+admin routes alone, or acting for a staff user. Both are documented as optional header parameters of the
+operations that accept them. The API docs page (`/api/docs`) reads `/api/schema/docs`, where they are listed as
+schemes too, so its Authorize dialog sends each where an operation takes it.
 
 **Errors.** Every error body has `detail`, one line a person can read. A 400 adds `errors`: `{field: [messages]}`,
 with messages that belong to no field under `non_field_errors`. A 429 from the plan's limits or the agents service

@@ -46,6 +46,8 @@ logger = logging.getLogger(__name__)
 
 INVALID_CREDENTIALS = "Invalid email or password."
 INVALID_REFRESH = "Refresh token is invalid or expired."
+# A token of ours from before the account's token version moved (logout-all, a password change, deactivation).
+SESSION_ENDED = "This session has ended; log in again."
 WRONG_CURRENT_PASSWORD = "Your current password is not correct."
 RESET_LINK_INVALID = "This password reset link is invalid or has expired; ask for a new one."
 RESET_REQUESTED = "If an account uses this email, a link to reset its password is on its way."
@@ -176,8 +178,10 @@ def tokens_refresh(*, refresh_token: str) -> dict:
 
     user_id = refresh.payload.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
-    if user is None or not token_version_is_current(token=refresh, user=user):
+    if user is None:
         raise InvalidCredentials(INVALID_REFRESH)
+    if not token_version_is_current(token=refresh, user=user):
+        raise InvalidCredentials(SESSION_ENDED)
 
     try:
         with transaction.atomic():
