@@ -28,14 +28,17 @@ def render_streams(result: StreamsResult) -> str:
         "most streams open at once. CPU per event: the server's user + system CPU over the load (requests, "
         "authentication and probes included) divided by the events the clients received. The load generator "
         "(`bench/stream_load.py`, asyncio and aiohttp in a process of its own) and the upstream share the "
-        f"machine's cores with the server. Load average before the section: {_load(r.load_average_before)}.",
+        f"machine's cores with the server; the cores columns are CPU seconds over the load's wall time, and "
+        "`machine busy` is every process's use of every core meanwhile (other work on the machine included). "
+        f"Load average before the section: {_load(r.load_average_before)}, after it: "
+        f"{_load(r.runs[-1].load_average) if r.runs else '-'}.",
         "",
         *(f"- {label}: {description}" for label, description in r.servers.items()),
         "",
         "| streams | server | ended in `done` | most open at once | first delta p50 / p99 s | `/auth/me` p99 ms | "
         "`/healthz` p99 ms | `/readyz` p99 ms | probes failed | PSS idle → peak MiB | KiB per open stream | "
-        "CPU ms per event | OS threads at peak | load average after |",
-        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
+        "CPU ms per event | server's cores | load generator's cores | machine busy % | OS threads at peak |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|",
         *(_row(run) for run in r.runs),
     ]
     others = [f"{run.streams} through {run.server}: {run.other_endings}" for run in r.runs if run.other_endings]
@@ -53,7 +56,8 @@ def _row(run: StreamRun) -> str:
         f"| {run.streams:,} | {run.server} | {run.done:,} | {run.most_open:,} | {_s(run.first_delta_p50_s)} / "
         f"{_s(run.first_delta_p99_s)} | {_ms(me.p99_ms)} | {_ms(health.p99_ms)} | {_ms(ready.p99_ms)} | "
         f"{failed} of {probes} | {run.idle_pss_mib} → {run.peak_pss_mib} | {run.kib_per_open_stream} | "
-        f"{run.cpu_ms_per_event} | {run.peak_threads:,} | {_load(run.load_average)} |"
+        f"{run.cpu_ms_per_event} | {run.server_cores} | {run.load_generator_cores} | {run.machine_busy_percent} | "
+        f"{run.peak_threads:,} |"
     )
 
 

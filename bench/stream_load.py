@@ -45,7 +45,14 @@ class Load:
             await streams_done
             await probing
             wall = time.monotonic() - started
-        return {"streams": self.streams, "probes": self.probes, "most_open": self.most_open, "wall_seconds": wall}
+        usage = resource.getrusage(resource.RUSAGE_SELF)
+        return {
+            "streams": self.streams,
+            "probes": self.probes,
+            "most_open": self.most_open,
+            "wall_seconds": wall,
+            "cpu_seconds": usage.ru_utime + usage.ru_stime,
+        }
 
     async def stream(self, session: aiohttp.ClientSession, *, start_at: float) -> None:
         plan = self.plan

@@ -101,6 +101,7 @@ def stream_section(
             counts=counts,
             stream_seconds=stream_seconds,
             ramp_seconds=ramp_seconds,
+            log_dir=log_dir,
         )
 
 

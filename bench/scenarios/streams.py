@@ -11,6 +11,7 @@ probes included) divided by the events the clients received.
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -67,6 +68,9 @@ class StreamRun:
     processes: int
     fd_limit: int  # the soft RLIMIT_NOFILE of the server's processes
     load_average: tuple[float, ...]  # 1, 5 and 15 minutes, as the run ended
+    server_cores: float  # the server's CPU seconds over the load's wall time
+    load_generator_cores: float
+    machine_busy_percent: float  # every core, every process, over the load
 
     def probe(self, path: str) -> ProbeFigures:
         return next(p for p in self.probes if p.path == path)
@@ -107,6 +111,7 @@ def streams_at_scale(
     counts: list[int],
     stream_seconds: int,
     ramp_seconds: int,
+    log_dir: Path,
 ) -> StreamsResult:
     deadline = 2 * stream_seconds + 10  # a stream queued behind others gets this long in all
     load_before = os.getloadavg()
@@ -122,6 +127,7 @@ def streams_at_scale(
                 seconds=stream_seconds,
                 ramp=ramp_seconds,
                 deadline=deadline,
+                log_dir=log_dir,
             )
             runs.append(run)
             print(
@@ -150,9 +156,10 @@ def _run(
     seconds: int,
     ramp: int,
     deadline: int,
+    log_dir: Path,
 ) -> StreamRun:
     _wait_until_upstream_idle(upstream)
-    log_name = f"streams-{count}-{server_under_test.label.replace(' ', '-')}"
+    log_name = f"streams-{count}-{re.sub(r'[^A-Za-z0-9]+', '-', server_under_test.label).strip('-')}"
     with server_under_test.start(log_name) as server:
         _pace(upstream, deltas=3, interval=0.05)
         _load(server, load, streams=WARM_UP_STREAMS, ramp=1, deadline=30)
@@ -160,11 +167,14 @@ def _run(
         time.sleep(1)
         idle = procs.footprint(server.pid)
         cpu_before = procs.cpu_seconds(server.pid)
+        psutil.cpu_percent(None)
         with procs.peak_footprint(server.pid) as peak:
             outcome = _load(server, load, streams=count, ramp=ramp, deadline=deadline)
+        busy = psutil.cpu_percent(None)
         cpu = procs.cpu_seconds(server.pid) - cpu_before
         fd_limit = _fd_limit(server.pid)
     upstream_most_open = requests.get(f"{upstream.url}/__stats", timeout=10).json()["most_open"]
+    (log_dir / f"{log_name}.json").write_text(json.dumps(outcome))  # every stream and probe, for a closer look
     streams, probes = outcome["streams"], outcome["probes"]
     endings: dict[str, int] = {}
     for stream in streams:
@@ -196,6 +206,9 @@ def _run(
         processes=peak.processes,
         fd_limit=fd_limit,
         load_average=tuple(round(x, 2) for x in os.getloadavg()),
+        server_cores=round(cpu / outcome["wall_seconds"], 2),
+        load_generator_cores=round(outcome["cpu_seconds"] / outcome["wall_seconds"], 2),
+        machine_busy_percent=round(busy, 1),
     )
 
 
