@@ -68,6 +68,7 @@ def stream_section(
             subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=variant.root,
                            env={**os.environ, **server_env, "PYTHONDONTWRITEBYTECODE": "1"},
                            check=True, timeout=300)  # fmt: skip
+    commands.record("stream load generator (its plan as JSON on stdin)", [sys.executable, "-m", "bench.stream_load"])
     upstream_log = log_dir / "stream-upstream.log"
     with stream_upstream(
         api_key=AGENTS_API_KEY, deltas=stream_seconds, interval=1.0, log=upstream_log, commands=commands
