@@ -71,7 +71,11 @@ def run(config: BenchConfig) -> RunResult:
             hashing = logins_and_redeems(target, seconds=config.seconds)
         finally:
             procs.stop(wisdom)
-    streams = _streams(config, server_env=server_env, streamer=user, commands=commands)
+    try:
+        streams = _streams(config, server_env=server_env, streamer=user, commands=commands)
+    except Exception as e:  # the other sections' figures are still written; main() then fails
+        print(f"python -m bench: section 2c (streams) failed: {e!r}", file=sys.stderr)
+        streams = None
     return RunResult(
         machine=describe_machine(),
         settings=server_settings(server_env),
@@ -203,13 +207,18 @@ def write_report(config: BenchConfig, results: RunResult) -> None:
 
 
 def _write_streams_report(config: BenchConfig, results: RunResult) -> None:
-    """With no whole run's results to render from, the section goes into the report as it stands."""
+    """With no whole run's results to render from, the section goes into the report as it stands, and the
+    notes after the exact commands are bench/NOTES.md as it is now."""
     if results.overhead is not None or not config.report_path.exists():
         write_report(config, results)
         return
     report = splice_section(
         config.report_path.read_text(), render_streams(results.streams), before=("## 3. ", "## Exact commands")
     )
+    commands_at = report.find("## Exact commands")
+    notes_at = report.find("```\n\n", report.find("```", commands_at) + 3) if commands_at >= 0 else -1
+    if notes_at >= 0 and config.notes_path.exists():
+        report = report[: notes_at + 3] + "\n\n" + config.notes_path.read_text()
     config.report_path.write_text(report)
 
 
@@ -240,7 +249,7 @@ def main(argv: list[str] | None = None) -> int:
     save_results(results, config.results_path)
     write_report(config, results)
     print(f"wrote {report} (raw: {raw})")
-    return 0
+    return 0 if results.streams is not None else 1
 
 
 if __name__ == "__main__":
