@@ -9,7 +9,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: run test contract lint format openapi openapi-check bench clean nginx-conf nginx-conf-check k8s-check test-deploy
+.PHONY: run test contract lint format openapi openapi-check bench bench-streams clean nginx-conf nginx-conf-check k8s-check test-deploy
 
 $(BIN)/python:
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "wisdom needs Python 3.11 or newer")'
@@ -52,6 +52,10 @@ openapi-check: $(STAMP)
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+
+# Section 2c of docs/benchmarks.md alone: thousands of streams, wisdom beside the reference stream relay.
+bench-streams: $(STAMP)
+	$(BIN)/python -m bench --only streams
 
 # The nginx in front (deploy/nginx): docker-compose's copy of the config, rendered from the template.
 nginx-conf: $(STAMP)

@@ -1,5 +1,6 @@
 """docs/benchmarks.md from a run's results: one renderer per section, composed by `render_report`."""
 
+from bench.report_streams import render_streams
 from bench.results import RunResult
 from bench.scenarios.allowlist import AllowlistResult
 from bench.scenarios.cost import CostResult, ScalingResult
@@ -21,22 +22,39 @@ ADDED_P50_VS_DIRECT_TARGET_MS = 1.5
 
 
 def render_report(run: RunResult, *, notes: str | None) -> str:
-    """The whole report; `notes` (bench/NOTES.md, written by hand) follow the measured sections."""
-    sections = [
-        render_header(run),
-        render_overhead(run.overhead, agents_pool_size=int(run.settings["INTUNO_AGENTS_POOL_SIZE"])),
-        render_cost(run.cost, run.scaling),
-        render_slow_chats(run.slow_chats),
-        render_streaming(run.streaming),
-        render_hashing(run.hashing),
-        render_allowlist(run.allowlist),
-        render_reset_timing(run.reset_timing),
-        render_profile(run.profile),
-        render_commands(run.commands),
+    """The whole report; `notes` (bench/NOTES.md, written by hand) follow the measured sections. A section
+    that was not run (`python -m bench --only ...` with no earlier results) is left out."""
+    pool_size = int(run.settings["INTUNO_AGENTS_POOL_SIZE"])
+    measured = [
+        run.overhead and render_overhead(run.overhead, agents_pool_size=pool_size),
+        run.cost and run.scaling and render_cost(run.cost, run.scaling),
+        run.slow_chats and render_slow_chats(run.slow_chats),
+        run.streaming and render_streaming(run.streaming),
+        run.streams and render_streams(run.streams),
+        run.hashing and render_hashing(run.hashing),
+        run.allowlist and render_allowlist(run.allowlist),
+        run.reset_timing and render_reset_timing(run.reset_timing),
+        run.profile and render_profile(run.profile),
     ]
+    sections = [render_header(run), *(section for section in measured if section), render_commands(run.commands)]
     if notes:
         sections.append(notes)
     return "\n\n".join(sections) + ("" if notes else "\n")
+
+
+def splice_section(report: str, section: str, *, before: tuple[str, ...]) -> str:
+    """`report` with the section of the same heading as `section` replaced by it, or it inserted before the
+    first heading that starts with one of `before` (else at the end): a section run alone, in the last report."""
+    heading = section.split("\n", 1)[0]
+    number = heading.split(" ", 2)[1]  # "## 2c. Thousands ..." -> "2c."
+    parts = report.split("\n\n## ")
+    body = [part if i == 0 else f"## {part}" for i, part in enumerate(parts)]
+    for i, part in enumerate(body):
+        if part.startswith(f"## {number} "):
+            body[i] = section
+            return "\n\n".join(body)
+    at = next((i for i, part in enumerate(body) if part.startswith(before)), len(body))
+    return "\n\n".join([*body[:at], section, *body[at:]])
 
 
 def render_header(run: RunResult) -> str:
