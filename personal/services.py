@@ -173,10 +173,12 @@ def message_stream(*, user: User, name: str, content: str) -> StreamedMessage:
     gives_up_at = time.monotonic() + settings.PERSONAL_STREAM_MAX_SECONDS
     try:
         opened = agents_client().message_stream(user_id=user.pk, name=name, content=content, gives_up_at=gives_up_at)
-    except BaseException as e:
+    except Exception as e:
         admission.free()
-        if isinstance(e, Exception):
-            _refused(e, allowance)
+        _refused(e, allowance)
+        raise
+    except BaseException:  # the worker is stopping mid-call: the stream never started
+        admission.free()
         raise
 
     def ended(outcome: str) -> None:

@@ -12,6 +12,7 @@ import {
   deleteEntity,
   getEntity,
   getMe,
+  getUsage,
   listEntities,
   listMessages,
   login,
@@ -242,6 +243,17 @@ async function main(): Promise<void> {
         throw new Error(`FAILED: expected the plan's limit, saw upstream's: ${error.detail}`);
     }
     check(Number(response.headers.get('Retry-After')) > 0, 'with Retry-After');
+  }
+  {
+    const { data, error } = await getUsage();
+    const minute = data?.messages.minute;
+    check(
+      data !== undefined && minute !== undefined && minute.used === perMinute && minute.limit === perMinute,
+      `getUsage counts the minute's ${perMinute} messages against its limit`,
+      error ?? data,
+    );
+    const resets: number | null = minute.reset_seconds;
+    check(resets !== null && resets > 0 && data.entities.used >= 1, 'getUsage types its figures, null where none', data);
   }
   {
     const { data, error } = await listMessages({ path: { name: entityName }, query: { limit: 2 } });
