@@ -227,3 +227,15 @@ class DataExport(ClaimedJob):
 
     def __str__(self) -> str:
         return f"Export {str(self.id)[:8]} ({self.status})"
+
+
+class PasswordResetAsk(models.Model):
+    """One ask for a reset link, saved the same whether or not an account uses the address, so asking does the
+    same work either way; the worker turns it into an email for an eligible account, or drops it."""
+
+    id = models.BigAutoField(primary_key=True)
+    email = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"password reset ask {self.pk}"

@@ -16,10 +16,15 @@ from rest_framework import serializers
 from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Plan
+from personal import idempotency
 from personal.client import REFUSALS
 from personal.errors import (
+    IDEMPOTENCY_IN_PROGRESS_CODE,
+    IDEMPOTENCY_KEY_REUSED_CODE,
     MESSAGE_QUOTA_CODE,
     QUOTA_CODE,
+    STREAM_CAPACITY_CODE,
+    STREAM_LIMIT_CODE,
     UPSTREAM_RATE_LIMITED_CODE,
     AgentsCredentialsRejected,
     AgentsFailed,
@@ -27,6 +32,9 @@ from personal.errors import (
     AgentsRefused,
     AgentsTimeout,
     AgentsUnreachable,
+    IdempotencyInProgress,
+    IdempotencyKeyReused,
+    StreamCapacityReached,
 )
 from personal.serializers import (
     CONTENT_MAX_LENGTH,
@@ -39,7 +47,7 @@ from personal.serializers import (
     MessageSerializer,
 )
 from wisdom import openapi
-from wisdom.errors import NON_FIELD_ERRORS
+from wisdom.errors import NON_FIELD_ERRORS, ServiceUnavailable
 from wisdom.openapi import PERSON, LiteralField
 
 TAGS = ["personal"]
@@ -88,16 +96,35 @@ class MessageQuotaExceededSerializer(serializers.Serializer):
     window = serializers.ChoiceField(choices=["minute", "day"], help_text="Which limit: per rolling minute or day.")
 
 
+class StreamLimitExceededSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = LiteralField(STREAM_LIMIT_CODE)
+    plan = serializers.ChoiceField(choices=Plan.choices)
+    limit = serializers.IntegerField(help_text="The plan's streams open at once.")
+
+
+class StreamUnavailableSerializer(serializers.Serializer):
+    """`code` is there when this server relays as many streams as it can (a stream was asked for); absent when
+    the database could not serve in time."""
+
+    detail = serializers.CharField()
+    code = LiteralField(STREAM_CAPACITY_CODE, required=False)
+
+
 class UpstreamRateLimitedSerializer(serializers.Serializer):
     detail = serializers.CharField(help_text="The agents service's own words when it gave some.")
     code = LiteralField(UPSTREAM_RATE_LIMITED_CODE)
 
 
-def _rate_limited(component: str, own: type[serializers.Serializer], description: str, examples) -> dict:
-    """The 429 of a route with a limit of the plan's own: that limit or upstream's, told apart by `code`."""
+def _rate_limited(
+    component: str, own: type[serializers.Serializer], description: str, examples, *, also: tuple = ()
+) -> dict:
+    """The 429 of a route with a limit of the plan's own (or several, `also`): those or upstream's, told apart by
+    `code`."""
+    limits = {kind().fields["code"].value: kind for kind in (own, *also)}
     body = PolymorphicProxySerializer(
         component_name=component,
-        serializers={own().fields["code"].value: own, UPSTREAM_RATE_LIMITED_CODE: UpstreamRateLimitedSerializer},
+        serializers={**limits, UPSTREAM_RATE_LIMITED_CODE: UpstreamRateLimitedSerializer},
         resource_type_field_name="code",
     )
     return {429: OpenApiResponse(body, description=description, examples=examples)}
@@ -138,7 +165,9 @@ ENTITY_RATE_LIMITED = _rate_limited(
 MESSAGE_RATE_LIMITED = _rate_limited(
     "SendMessageRateLimited",
     MessageQuotaExceededSerializer,
-    "The plan's messages per minute or per day are used up (`code` `message_quota_exceeded`, with Retry-After), "
+    "The plan's messages per minute or per day are used up (`code` `message_quota_exceeded`, with Retry-After); "
+    "with `Accept: text/event-stream`, the plan's streams open at once are all open (`code` "
+    "`stream_limit_exceeded`: refused before the message counts or the agents service is asked; end one first); "
     "or the agents service is rate-limiting (`code` `upstream_rate_limited`).",
     [
         OpenApiExample(
@@ -152,8 +181,19 @@ MESSAGE_RATE_LIMITED = _rate_limited(
             },
             response_only=True,
         ),
+        OpenApiExample(
+            "Every stream the plan allows is open",
+            value={
+                "detail": "Stream limit reached for the free plan (2 open at once); end one first.",
+                "code": STREAM_LIMIT_CODE,
+                "plan": "free",
+                "limit": 2,
+            },
+            response_only=True,
+        ),
         UPSTREAM_RATE_LIMITED_EXAMPLE,
     ],
+    also=(StreamLimitExceededSerializer,),
 )
 
 BAD_GATEWAY = OpenApiResponse(
@@ -202,6 +242,107 @@ def _name_errors(*extra: tuple[str, dict[str, list[str]]]) -> OpenApiResponse:
     )
 
 
+# --- Idempotency-Key (personal/idempotency.py) --------------------------------------------------------------
+
+IDEMPOTENCY_DESCRIPTION = f"""\
+A key of the client's own (a UUID is a good one) that makes a retry safe: the same key with the same body, by
+the same person within 24 hours, answers the first answer again (status, body and headers, plus
+`{idempotency.REPLAYED_HEADER}: true`) without doing it again: nothing is sent twice and nothing is charged twice.
+Kept: every 2xx and every 4xx but 400, 409 `{IDEMPOTENCY_IN_PROGRESS_CODE}` and 429; after a 400, a 429, a 5xx or
+a 504 the same key is served for real. While the first request runs: 409 `{IDEMPOTENCY_IN_PROGRESS_CODE}` with
+Retry-After. The key with another body (or on another route): 422 `{IDEMPOTENCY_KEY_REUSED_CODE}`. 1 to 255
+printable ASCII characters, else 400. Ignored on a streamed send (`Accept: text/event-stream`), which is never
+replayed. When the shared cache is down requests are served without it."""
+
+IDEMPOTENCY_KEY = OpenApiParameter(
+    idempotency.HEADER,
+    {"type": "string", "minLength": 1, "maxLength": idempotency.KEY_MAX_LENGTH, "pattern": "^[ -~]+$"},
+    OpenApiParameter.HEADER,
+    required=False,
+    description=IDEMPOTENCY_DESCRIPTION,
+)
+
+
+class IdempotencyConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = LiteralField(
+        IDEMPOTENCY_IN_PROGRESS_CODE,
+        required=False,
+        help_text="Present when the first request with this Idempotency-Key is still in progress: retry after "
+        "Retry-After.",
+    )
+
+
+class IdempotencyUnprocessableSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = LiteralField(
+        IDEMPOTENCY_KEY_REUSED_CODE,
+        required=False,
+        help_text="Present when the Idempotency-Key was first used for another request.",
+    )
+
+
+def idempotent_statuses(call: str) -> tuple[dict, list[OpenApiParameter]]:
+    """The 409 and 422 of an operation taking an Idempotency-Key (its own refusals or the key's), and the
+    answer headers that say so: Retry-After on the 409, Idempotency-Replayed on every answer that may be kept."""
+    responses = {
+        409: OpenApiResponse(
+            IdempotencyConflictSerializer,
+            description=f"{_REFUSED[409].description} Or (`code` `{IDEMPOTENCY_IN_PROGRESS_CODE}`, with Retry-After) "
+            "the first request with this Idempotency-Key is still in progress.",
+            examples=[
+                OpenApiExample(
+                    "Refused by the agents service", value={"detail": AgentsRefused.DETAILS[409]}, response_only=True
+                ),
+                OpenApiExample(
+                    "Idempotency-Key in progress",
+                    value={"detail": IdempotencyInProgress.default_detail, "code": IDEMPOTENCY_IN_PROGRESS_CODE},
+                    response_only=True,
+                ),
+            ],
+        ),
+        422: OpenApiResponse(
+            IdempotencyUnprocessableSerializer,
+            description=f"{_REFUSED[422].description} Or (`code` `{IDEMPOTENCY_KEY_REUSED_CODE}`) the "
+            "Idempotency-Key was first used for another request.",
+            examples=[
+                OpenApiExample(
+                    "Refused by the agents service",
+                    value={"detail": "display_name: must be a string of at most 200"},
+                    response_only=True,
+                ),
+                OpenApiExample(
+                    "Idempotency-Key reused",
+                    value={"detail": IdempotencyKeyReused.default_detail, "code": IDEMPOTENCY_KEY_REUSED_CODE},
+                    response_only=True,
+                ),
+            ],
+        ),
+    }
+    kept = [201, *sorted(s for s in REFUSALS[call] | {403} if idempotency.is_stored(s))]
+    headers = [
+        OpenApiParameter(
+            "Retry-After",
+            OpenApiTypes.STR,
+            OpenApiParameter.HEADER,
+            response=[409],
+            description="With `code` `idempotency_in_progress`: seconds to wait before sending it again.",
+        ),
+        OpenApiParameter(
+            idempotency.REPLAYED_HEADER,
+            {"type": "string", "enum": ["true"]},
+            OpenApiParameter.HEADER,
+            response=kept,
+            description="`true` when this is the kept answer of an earlier request with the same Idempotency-Key.",
+        ),
+    ]
+    return responses, headers
+
+
+CREATE_IDEMPOTENCY, CREATE_IDEMPOTENCY_HEADERS = idempotent_statuses("entity_create")
+SEND_IDEMPOTENCY, SEND_IDEMPOTENCY_HEADERS = idempotent_statuses("message_send")
+
+
 # --- the operations ----------------------------------------------------------------------------------------
 
 LIST = openapi.operation(
@@ -219,6 +360,7 @@ CREATE = openapi.operation(
     body=True,
     tags=TAGS,
     summary="Create an entity (within my plan's quota)",
+    parameters=[IDEMPOTENCY_KEY, *CREATE_IDEMPOTENCY_HEADERS],
     request=EntityCreateSerializer,
     responses={
         201: EntitySerializer,
@@ -227,9 +369,11 @@ CREATE = openapi.operation(
             {
                 "A name with a slash": {"name": ["Entity name must not contain '/' (%2F)."]},
                 "Not an object": {NON_FIELD_ERRORS: ["Request body must be a JSON object."]},
+                "An undocumented field": {"owner_user_id": ["Unknown field."]},
             },
         ),
         **upstream_errors("entity_create", rate_limited=ENTITY_RATE_LIMITED, owned=True),
+        **CREATE_IDEMPOTENCY,
     },
     examples=[
         OpenApiExample(
@@ -261,7 +405,10 @@ UPDATE = openapi.operation(
     request=EntityUpdateSerializer,
     responses={
         200: EntitySerializer,
-        400: _name_errors(("No fields", {NON_FIELD_ERRORS: ["No fields to update"]})),
+        400: _name_errors(
+            ("No fields", {NON_FIELD_ERRORS: ["No fields to update"]}),
+            ("An undocumented field", {"status": ["Unknown field."]}),
+        ),
         **upstream_errors("entity_update", owned=True),
     },
     examples=[
@@ -328,8 +475,10 @@ text/event-stream; charset=utf-8`, `Cache-Control: no-cache`, `X-Accel-Buffering
   chat time-out, or the stream's total time-out passed);
 - comment lines (`: keep-alive`) while the agents service is silent, to be ignored.
 
-Errors before the stream starts answer with their usual status and JSON body, as without streaming. A generated
-client calls this operation for the whole reply; to stream, send the same request with `fetch` and read its body.
+Errors before the stream starts answer with their usual status and JSON body, as without streaming. The streamed
+`200` is declared under `x-streamed-responses`, beside the typed answers, so a generated client's data for this
+operation is the whole reply alone; to stream, send the same request with `fetch` and read its body as events
+(README, "Frontend": `streamMessage`).
 
 Each plan may send so many messages per rolling minute and per rolling day (streamed or not); a message the
 agents service refuses or fails does not count. Every answer past the check carries the IETF `RateLimit-Policy`
@@ -347,8 +496,8 @@ ACCEPT_EVENT_STREAM = OpenApiParameter(
 )
 
 # Declared under its exact type, charset included: generators that see a bare `text/event-stream` make the whole
-# operation a stream (@hey-api/openapi-ts 0.95 then drops every error body and retries the POST), which would cost
-# the JSON answers their types. A generated client calls this for the whole reply; to stream, use fetch.
+# operation a stream (@hey-api/openapi-ts 0.95 then drops every error body and retries the POST). wisdom.openapi
+# then sets it apart under `x-streamed-responses`, so the generated data is the 201's reply alone.
 EVENT_STREAM_TYPE = "text/event-stream; charset=utf-8"
 EVENT_STREAM_RESPONSE = OpenApiResponse(
     OpenApiTypes.STR,
@@ -370,9 +519,23 @@ EVENT_STREAM_RESPONSE = OpenApiResponse(
     ],
 )
 
-MESSAGE_ERRORS = upstream_errors("message_send", rate_limited=MESSAGE_RATE_LIMITED)
+MESSAGE_UNAVAILABLE = OpenApiResponse(
+    StreamUnavailableSerializer,
+    description="With `Accept: text/event-stream`: this server relays as many streams as it can (`code` "
+    "`stream_capacity_reached`), refused at once rather than queued; or, for any message, the database could not "
+    "serve in time. Either way, try again after Retry-After.",
+    examples=[
+        OpenApiExample(
+            "No room for another stream",
+            value={"detail": StreamCapacityReached.default_detail, "code": STREAM_CAPACITY_CODE},
+            response_only=True,
+        ),
+        OpenApiExample("The database is busy", value={"detail": ServiceUnavailable.default_detail}, response_only=True),
+    ],
+)
+MESSAGE_ERRORS = {**upstream_errors("message_send", rate_limited=MESSAGE_RATE_LIMITED), 503: MESSAGE_UNAVAILABLE}
 # The answers of a message that got past the plan's limits (its place given back when upstream refused or failed).
-RATE_LIMITED_ANSWERS = [201, 200, *sorted(status for status in MESSAGE_ERRORS if status != 504), 504]
+RATE_LIMITED_ANSWERS = [201, 200, *sorted(status for status in MESSAGE_ERRORS if status not in (503, 504)), 504]
 RATE_LIMIT_HEADERS = [
     OpenApiParameter(
         "RateLimit-Policy",
@@ -399,7 +562,7 @@ SEND_MESSAGE = openapi.operation(
     tags=TAGS,
     summary="Send a message to an entity and get its reply, whole or streamed as it is written",
     description=MESSAGE_CREATE_DESCRIPTION,
-    parameters=[NAME, ACCEPT_EVENT_STREAM, *RATE_LIMIT_HEADERS],
+    parameters=[NAME, ACCEPT_EVENT_STREAM, *RATE_LIMIT_HEADERS, IDEMPOTENCY_KEY, *SEND_IDEMPOTENCY_HEADERS],
     request=MessageCreateSerializer,
     responses={
         201: MessageReplySerializer,
@@ -407,11 +570,79 @@ SEND_MESSAGE = openapi.operation(
         400: _name_errors(
             ("Empty content", {"content": ["This field may not be blank."]}),
             ("Content too long", {"content": [f"Ensure this field has no more than {CONTENT_MAX_LENGTH} characters."]}),
+            ("An undocumented field", {"role": ["Unknown field."]}),
         ),
         **MESSAGE_ERRORS,
+        **SEND_IDEMPOTENCY,
     },
     examples=[
         OpenApiExample("Message", value={"content": "What's next on my list?"}, request_only=True),
         _entity_example("Reply", {"message_id": "m000000000041", "reply": "Middlemarch."}),
+    ],
+)
+
+
+# --- usage -------------------------------------------------------------------------------------------------
+
+
+class WindowUsageSerializer(serializers.Serializer):
+    used = serializers.IntegerField(
+        allow_null=True, help_text="Messages counted in the rolling window; null when not counted (no limit)."
+    )
+    limit = serializers.IntegerField(allow_null=True, help_text="The plan's messages per window; null: no limit.")
+    reset_seconds = serializers.IntegerField(
+        allow_null=True, help_text="Seconds until a place frees up (0: none used); null when not counted."
+    )
+
+
+class MessageUsageSerializer(serializers.Serializer):
+    minute = WindowUsageSerializer(help_text="The rolling minute.")
+    day = WindowUsageSerializer(help_text="The rolling day.")
+
+
+class EntityUsageSerializer(serializers.Serializer):
+    used = serializers.IntegerField(help_text="Entities I have.")
+    limit = serializers.IntegerField(allow_null=True, help_text="The plan's entity cap; null: no cap.")
+
+
+class StreamUsageSerializer(serializers.Serializer):
+    open = serializers.IntegerField(
+        allow_null=True, help_text="Streamed replies open now; null when not counted (no limit)."
+    )
+    limit = serializers.IntegerField(allow_null=True, help_text="The plan's streams open at once; null: no limit.")
+
+
+class UsageSerializer(serializers.Serializer):
+    plan = serializers.ChoiceField(choices=Plan.choices)
+    entities = EntityUsageSerializer()
+    messages = MessageUsageSerializer()
+    streams = StreamUsageSerializer()
+
+
+USAGE_DESCRIPTION = """\
+The same figures the message answers' `RateLimit` fields and the `429`s report: for each window, `limit - used` is
+`RateLimit`'s `r` and `reset_seconds` its `t`. `limit` is null when the plan has no such limit; a count is then
+null too (it is not kept), as it is while the shared cache is unavailable (the limits then let messages through)."""
+
+USAGE = openapi.operation(
+    "getUsage",
+    caller=PERSON,
+    tags=TAGS,
+    summary="How much of my plan I have used: entities, messages per minute and per day, streams open",
+    description=USAGE_DESCRIPTION,
+    responses={200: UsageSerializer, **upstream_errors("entity_list")},
+    examples=[
+        _entity_example(
+            "Usage",
+            {
+                "plan": "free",
+                "entities": {"used": 1, "limit": 1},
+                "messages": {
+                    "minute": {"used": 3, "limit": 10, "reset_seconds": 42},
+                    "day": {"used": 7, "limit": 200, "reset_seconds": 84600},
+                },
+                "streams": {"open": 1, "limit": 2},
+            },
+        )
     ],
 )

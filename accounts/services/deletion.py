@@ -23,7 +23,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 
 from accounts.emails import email_key
 from accounts.errors import WRONG_PASSWORD, AccountHasNoPassword
-from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, User
+from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, PasswordResetAsk, User
 from accounts.services import login_failure_record, login_failures_check, login_failures_forget
 from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
 from accounts.signals import account_purging
@@ -229,3 +229,5 @@ def _personal_data_delete(*, user: User, spare_email_id: int | None) -> None:
         and not (email.pk == spare_email_id and email.status in (STATUS.queued, STATUS.requeued))
     ]
     Email.objects.filter(pk__in=to_delete).delete()  # reset links and export links among them
+    asks = PasswordResetAsk.objects.filter(email__iendswith=user.email.rsplit("@", 1)[-1]).only("pk", "email")
+    PasswordResetAsk.objects.filter(pk__in=[ask.pk for ask in asks if email_key(ask.email) == key]).delete()

@@ -10,7 +10,7 @@ from django.utils import timezone
 from post_office.models import STATUS, Email
 from rest_framework.test import APIClient
 
-from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, User
+from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, PasswordResetAsk, User
 from accounts.services import api_key_create, password_reset_request, tokens_for
 from accounts.services.deletion import _carry_out, account_deletion_request, account_deletions_run_due
 from accounts.services.jobs import Claim, JobRun, job_claim_next
@@ -55,6 +55,7 @@ def test_the_worker_deletes_every_entity_upstream_then_the_account_and_its_perso
     assert sorted(deletes) == ["/entities/dora-1", "/entities/dora-2", "/entities/dora-3"]
     assert not User.objects.filter(pk=user.pk).exists()
     assert not ApiKey.objects.exists()
+    assert not PasswordResetAsk.objects.exists()  # a reset asked for and not yet turned into an email
     redemption.refresh_from_db()
     assert (redemption.user_id, redemption.email, redemption.invite.use_count) == (None, "", 1)
     # the reset link is gone; the notice, not yet sent, stays to be sent
