@@ -192,3 +192,38 @@ def test_the_notice_once_sent_is_purged_with_the_rest(doomed, agents_double):
 
 def _pending() -> Q:
     return Q(state=DeletionState.PENDING)
+
+
+class _Killed(BaseException):
+    """Stands for a kill -9: nothing after it runs, nothing catches it."""
+
+
+def test_a_worker_killed_between_a_delete_and_its_record_is_resumed_by_the_next_one(doomed, agents_double, monkeypatch):
+    import accounts.services.deletion as deletion_module
+
+    user = doomed["user"]
+    real_record = deletion_module.job_record
+    calls = []
+
+    def dies_on_the_second_record(**kwargs):
+        calls.append(kwargs)
+        if len(calls) == 2:  # the first DELETE went upstream; its record never happens
+            raise _Killed()
+        real_record(**kwargs)
+
+    monkeypatch.setattr(deletion_module, "job_record", dies_on_the_second_record)
+    with pytest.raises(_Killed):
+        account_deletions_run_due()
+    monkeypatch.setattr(deletion_module, "job_record", real_record)
+    row = AccountDeletion.objects.get(subject_id=user.pk)
+    assert (row.step, row.entities_to_delete[0]) == (DeletionStep.DELETE_ENTITIES, "dora-1")
+    assert account_deletions_run_due().done == 0  # still claimed by the dead worker until its lease runs out
+
+    AccountDeletion.objects.filter(pk=row.pk).update(claimed_until=timezone.now())
+    resumed = account_deletions_run_due()
+
+    assert resumed.done == 1
+    assert _owned(agents_double, user.pk) == []
+    assert not User.objects.filter(pk=user.pk).exists()
+    deletes = [r["path"] for r in agents_double.received() if r["method"] == "DELETE"]
+    assert deletes == ["/entities/dora-1", "/entities/dora-1", "/entities/dora-2", "/entities/dora-3"]
