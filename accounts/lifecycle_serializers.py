@@ -6,11 +6,12 @@ from accounts.errors import EXPORT_DAILY_LIMIT_CODE, EXPORT_IN_PROGRESS_CODE
 from accounts.models import DataExport, ExportStatus
 from accounts.serializers import PASSWORD_STYLE
 from accounts.services.export import FORMAT, FORMAT_VERSION, data_export_download_path, data_export_status
+from wisdom.bodies import DocumentedFieldsOnly
 from wisdom.fields import StringField
 from wisdom.openapi import LiteralField
 
 
-class DeleteAccountSerializer(serializers.Serializer):
+class DeleteAccountSerializer(DocumentedFieldsOnly, serializers.Serializer):
     password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
 
 
