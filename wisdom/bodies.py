@@ -7,10 +7,9 @@ from rest_framework import serializers
 UNKNOWN_FIELD = "Unknown field."
 
 
+# A serializer mixin: a field the serializer does not declare is a 400 under its own name, reported with the other
+# fields' errors. No docstring: drf-spectacular would print it as the description of every body that uses it.
 class DocumentedFieldsOnly:
-    """A serializer mixin: a field the serializer does not declare is a 400 under its own name, reported with
-    the other fields' errors, so nothing undocumented reaches a service, a model or the agents service."""
-
     unknown_field_message = UNKNOWN_FIELD
 
     def to_internal_value(self, data):
