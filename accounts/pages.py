@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
+from accounts.errors import RESET_LINK_INVALID
 from accounts.throttles import PasswordResetIpThrottle, client_address
 from wisdom.errors import NON_FIELD_ERRORS
 
@@ -41,7 +42,7 @@ def reset_password_page(request: HttpRequest) -> HttpResponse:
     uid, token = request.GET.get("uid", ""), request.GET.get("token", "")
     user = services.password_reset_user(uid=uid, token=token)
     if user is None:
-        return _render(request, problem=services.RESET_LINK_INVALID, status=400)
+        return _render(request, problem=RESET_LINK_INVALID, status=400)
     if request.method == "GET":
         return _render(request, email=user.email, uid=uid, token=token)
 
@@ -53,7 +54,7 @@ def reset_password_page(request: HttpRequest) -> HttpResponse:
     except DjangoValidationError as exc:
         errors = exc.message_dict
         if NON_FIELD_ERRORS in errors or "__all__" in errors:  # the link died between the look and the submit
-            return _render(request, problem=services.RESET_LINK_INVALID, status=400)
+            return _render(request, problem=RESET_LINK_INVALID, status=400)
         return _render(
             request, email=user.email, uid=uid, token=token, errors=errors.get("new_password", []), status=400
         )

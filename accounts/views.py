@@ -5,6 +5,14 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts import selectors, services
+from accounts.errors import (
+    API_KEY_NOT_FOUND,
+    INVALID_CREDENTIALS,
+    INVALID_REFRESH,
+    RESET_LINK_INVALID,
+    SESSION_ENDED,
+    WRONG_CURRENT_PASSWORD,
+)
 from accounts.permissions import API_KEY_REFUSED, IsPerson, RefuseApiKeys
 from accounts.serializers import (
     ApiKeyCreatedSerializer,
@@ -53,7 +61,7 @@ class LoginView(APIView):
             request=LoginSerializer,
             responses={
                 200: TokenPairSerializer,
-                401: openapi.error("Wrong email or password, or an inactive account.", services.INVALID_CREDENTIALS),
+                401: openapi.error("Wrong email or password, or an inactive account.", INVALID_CREDENTIALS),
                 **NOT_ACCEPTABLE,
                 429: openapi.error(
                     "Too many failed logins from this address, or too many attempts; see Retry-After.",
@@ -91,8 +99,8 @@ class RefreshView(APIView):
                     description="Expired, tampered, reused or not a refresh token; or one from a session that has "
                     "ended (logout-all, a password change or reset).",
                     examples=[
-                        OpenApiExample("Invalid", value={"detail": services.INVALID_REFRESH}, response_only=True),
-                        OpenApiExample("Session ended", value={"detail": services.SESSION_ENDED}, response_only=True),
+                        OpenApiExample("Invalid", value={"detail": INVALID_REFRESH}, response_only=True),
+                        OpenApiExample("Session ended", value={"detail": SESSION_ENDED}, response_only=True),
                     ],
                 ),
                 **NOT_ACCEPTABLE,
@@ -125,7 +133,7 @@ class LogoutView(APIView):
             request=RefreshSerializer,
             responses={
                 204: None,
-                401: openapi.error("Not a refresh token signed by this server.", services.INVALID_REFRESH),
+                401: openapi.error("Not a refresh token signed by this server.", INVALID_REFRESH),
                 **NOT_ACCEPTABLE,
             },
         )
@@ -174,7 +182,7 @@ class PasswordChangeView(APIView):
                     "Invalid input, a wrong current password, a new password the validators refuse, or a "
                     "malformed credential header.",
                     {
-                        "Wrong current password": {"current_password": [services.WRONG_CURRENT_PASSWORD]},
+                        "Wrong current password": {"current_password": [WRONG_CURRENT_PASSWORD]},
                         "Weak password": {
                             "new_password": ["This password is too short. It must contain at least 8 characters."]
                         },
@@ -286,7 +294,7 @@ class PasswordResetConfirmView(APIView):
                 400: openapi.validation_error(
                     "Invalid input, a link that is invalid, used or expired, or a new password the validators refuse.",
                     {
-                        "Invalid or expired link": {openapi.NON_FIELD_ERRORS: [services.RESET_LINK_INVALID]},
+                        "Invalid or expired link": {openapi.NON_FIELD_ERRORS: [RESET_LINK_INVALID]},
                         "Weak password": {
                             "new_password": ["This password is too short. It must contain at least 8 characters."]
                         },
@@ -356,7 +364,7 @@ class ApiKeyDetailView(APIView):
             description="Idempotent. The key is kept, revoked, so what it did can still be traced.",
             responses={
                 204: None,
-                404: openapi.error("Not one of the caller's keys.", services.API_KEY_NOT_FOUND),
+                404: openapi.error("Not one of the caller's keys.", API_KEY_NOT_FOUND),
                 **NOT_ACCEPTABLE,
             },
         )

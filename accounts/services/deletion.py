@@ -24,8 +24,8 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.emails import email_key
 from accounts.errors import WRONG_PASSWORD, AccountHasNoPassword
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, PasswordResetAsk, User
-from accounts.services import login_failure_record, login_failures_check, login_failures_forget
 from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
+from accounts.services.login_limits import login_failure_record, login_failures_check, login_failures_forget
 from accounts.signals import account_purging
 from mail.services import email_enqueue
 from personal.client import agents_client
