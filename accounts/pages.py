@@ -1,10 +1,6 @@
-"""The reset link's page when no frontend serves it: a form for the new password, server-rendered.
-
-Served only while FRONTEND_BASE_URL is empty, which is exactly when reset links point at wisdom itself (`make run`,
-or a deployment without a web app); otherwise this path answers the same 404 as any path wisdom does not serve.
-Opening the link (GET, as a mail scanner does) only reads; the password changes on the form's POST, through the
-same service and per-address throttle as /auth/password-reset/confirm, behind Django's CSRF check.
-"""
+"""The reset link's page when no frontend serves it (FRONTEND_BASE_URL empty): a server-rendered form whose POST
+goes through the same service and per-address throttle as /auth/password-reset/confirm, behind Django's CSRF
+check; a GET only reads, as a mail scanner's must."""
 
 import math
 

@@ -1,8 +1,7 @@
 """The accounts services, one module per area; the functions callers use are importable from here too.
 
-Errors and their messages live in accounts/errors.py. Deletion, export and job claiming are imported from their
-own modules (deletion.py, export.py, jobs.py), which call the upstream service.
-"""
+Errors and their messages live in accounts/errors.py. deletion.py, export.py and jobs.py are imported by name,
+not from here: they load the upstream client, which the rest of accounts does not need."""
 
 from accounts.services.api_keys import (
     API_KEY_TOUCH_SECONDS,

@@ -1,11 +1,5 @@
-"""Deleting an account: asked for by its owner (everything stops working at once), then carried out by the worker.
-
-The worker's steps, each recorded in the AccountDeletion row before the next (accounts/services/jobs.py claims
-it): list the person's entities upstream; delete them one by one (a 404 is done), removing each name from the
-row once deleted; list again until upstream holds nothing of theirs; then, in one transaction, delete the account
-and its personal data. A worker killed at any point leaves the row claimed until its lease runs out; the next
-worker resumes at the recorded step, and whatever it repeats (a DELETE, a listing) is harmless to repeat.
-"""
+"""Deleting an account: the owner's request, then the worker's steps (README's "Deleting"), each recorded in the
+AccountDeletion row before the next, so a worker killed anywhere resumes at the recorded step."""
 
 import logging
 from collections.abc import Callable

@@ -1,10 +1,5 @@
-"""Password reset.
-
-Asking does the same work whether or not an account uses the email: the per-email count, then one row saved
-(PasswordResetAsk); no lookup. The worker's mail job (password_reset_asks_process) then emails the link to an
-eligible account and drops any other ask. Links are Django's PasswordResetTokenGenerator tokens: valid
-PASSWORD_RESET_TIMEOUT seconds, and only while the password (and email) are what they were, so a link works once.
-"""
+"""Password reset by email link (README's "Password reset"). Asking looks no account up, so it does the same
+work whatever the email; the worker's mail job turns asks into emails."""
 
 import logging
 import uuid
