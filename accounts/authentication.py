@@ -13,9 +13,10 @@ from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
 from accounts.authorization import bearer_credential
+from accounts.errors import SESSION_ENDED
 from accounts.principals import SERVICE, ServiceCredentials
 from accounts.selectors import api_key_get_by_key, user_get, user_get_active
-from accounts.services import SESSION_ENDED, api_key_touch, token_version_is_current
+from accounts.services import api_key_touch, token_version_is_current
 from wisdom import request_context
 
 INVALID_SERVICE_KEY = "Invalid service key"

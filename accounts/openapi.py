@@ -1,15 +1,21 @@
-"""OpenAPI of deleting an account and exporting its data: each operation with exactly the statuses it can answer
-(see wisdom.openapi.operation)."""
+"""OpenAPI of the account routes (/auth): each operation with exactly the statuses it can answer (see
+wisdom.openapi.operation), its examples and error responses."""
 
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
 
 from accounts.errors import (
+    API_KEY_NOT_FOUND,
     EXPORT_DAILY_LIMIT,
     EXPORT_DAILY_LIMIT_CODE,
     EXPORT_IN_PROGRESS,
     EXPORT_IN_PROGRESS_CODE,
     EXPORT_NOT_FOUND,
+    INVALID_CREDENTIALS,
+    INVALID_REFRESH,
+    RESET_LINK_INVALID,
+    SESSION_ENDED,
+    WRONG_CURRENT_PASSWORD,
     WRONG_PASSWORD,
 )
 from accounts.lifecycle_serializers import (
@@ -21,6 +27,21 @@ from accounts.lifecycle_serializers import (
     ExportSerializer,
 )
 from accounts.permissions import API_KEY_REFUSED
+from accounts.serializers import (
+    ApiKeyCreatedSerializer,
+    ApiKeyCreateSerializer,
+    ApiKeySerializer,
+    DetailSerializer,
+    LoginSerializer,
+    MeSerializer,
+    MeUpdateSerializer,
+    PasswordChangeSerializer,
+    PasswordResetConfirmSerializer,
+    PasswordResetSerializer,
+    RefreshSerializer,
+    TokenPairSerializer,
+)
+from accounts.services.password_reset import RESET_REQUESTED
 from wisdom import openapi
 from wisdom.openapi import PERSON_WITHOUT_API_KEY
 
@@ -28,8 +49,21 @@ ACCOUNT_DELETION_STARTED = (
     "Your account is being deleted: you are logged out everywhere and your API keys no longer work. "
     "An email confirms it."
 )
+# DRF's negotiation on these views: an Accept that names no JSON type is a 406.
 NOT_ACCEPTABLE = {406: openapi.NOT_ACCEPTABLE}
 ID_PARAMETER = OpenApiParameter("id", OpenApiTypes.UUID, OpenApiParameter.PATH, description="The export id.")
+API_KEY_REFUSED_RESPONSE = openapi.error(
+    "Called with an API key (X-API-Key), which this route refuses.", API_KEY_REFUSED
+)
+TOKEN_EXAMPLE = OpenApiExample(
+    "Tokens",
+    value={"access_token": "eyJ...", "refresh_token": "eyJ...", "token_type": "bearer", "expires_in": 1800},
+    response_only=True,
+)
+THROTTLED_RESET = openapi.error(
+    "Too many reset requests and confirmations from this address; see Retry-After.",
+    "Request was throttled. Expected available in 360 seconds.",
+)
 
 
 def _coded_429(description: str, examples: dict[str, tuple[str, str]]) -> OpenApiResponse:
@@ -43,6 +77,210 @@ def _coded_429(description: str, examples: dict[str, tuple[str, str]]) -> OpenAp
     )
 
 
+# --- Sessions, passwords, the profile, API keys ---------------------------------------------------------
+LOGIN = openapi.operation(
+    "login",
+    caller=openapi.PUBLIC,
+    body=True,
+    tags=["auth"],
+    summary="Log in with email and password",
+    request=LoginSerializer,
+    responses={
+        200: TokenPairSerializer,
+        401: openapi.error("Wrong email or password, or an inactive account.", INVALID_CREDENTIALS),
+        **NOT_ACCEPTABLE,
+        429: openapi.error(
+            "Too many failed logins from this address, or too many attempts; see Retry-After.",
+            "Request was throttled. Expected available in 60 seconds.",
+        ),
+    },
+    examples=[TOKEN_EXAMPLE],
+)
+
+REFRESH_TOKENS = openapi.operation(
+    "refreshTokens",
+    caller=openapi.PUBLIC,
+    body=True,
+    tags=["auth"],
+    summary="Trade a refresh token for a new pair (the old refresh token stops working)",
+    request=RefreshSerializer,
+    responses={
+        200: TokenPairSerializer,
+        401: OpenApiResponse(
+            openapi.ApiErrorSerializer,
+            description="Expired, tampered, reused or not a refresh token; or one from a session that has "
+            "ended (logout-all, a password change or reset).",
+            examples=[
+                OpenApiExample("Invalid", value={"detail": INVALID_REFRESH}, response_only=True),
+                OpenApiExample("Session ended", value={"detail": SESSION_ENDED}, response_only=True),
+            ],
+        ),
+        **NOT_ACCEPTABLE,
+    },
+    examples=[TOKEN_EXAMPLE],
+)
+
+LOGOUT = openapi.operation(
+    "logout",
+    caller=openapi.PUBLIC,
+    body=True,
+    tags=["auth"],
+    summary="Log out one session: its refresh token never works again",
+    description="Idempotent: a refresh token of ours that is already expired, used or from an ended "
+    "session is 204 too. The session's access token works until it expires (at most "
+    "JWT_ACCESS_TOKEN_MINUTES); /auth/logout-all ends access tokens at once.",
+    request=RefreshSerializer,
+    responses={
+        204: None,
+        401: openapi.error("Not a refresh token signed by this server.", INVALID_REFRESH),
+        **NOT_ACCEPTABLE,
+    },
+)
+
+LOGOUT_ALL = openapi.operation(
+    "logoutAll",
+    caller=openapi.PERSON,
+    tags=["auth"],
+    summary="Log out everywhere: every access and refresh token of the caller stops working at once",
+    description="API keys are not sessions: they keep working until revoked (DELETE /auth/api-keys/{id}).",
+    request=None,
+    responses={204: None, **NOT_ACCEPTABLE},
+)
+
+CHANGE_PASSWORD = openapi.operation(
+    "changePassword",
+    caller=openapi.PERSON_WITHOUT_API_KEY,
+    body=True,
+    tags=["auth"],
+    summary="Change the password; every other session ends",
+    description="Answers a fresh token pair: every token issued before, this request's included, stops "
+    "working; API keys keep working. Django's password validators apply. A wrong current password counts as a "
+    "failed login. The owner is told by email (when, from which address).",
+    request=PasswordChangeSerializer,
+    responses={
+        200: TokenPairSerializer,
+        400: openapi.validation_error(
+            "Invalid input, a wrong current password, a new password the validators refuse, or a "
+            "malformed credential header.",
+            {
+                "Wrong current password": {"current_password": [WRONG_CURRENT_PASSWORD]},
+                "Weak password": {
+                    "new_password": ["This password is too short. It must contain at least 8 characters."]
+                },
+            },
+        ),
+        403: API_KEY_REFUSED_RESPONSE,
+        **NOT_ACCEPTABLE,
+        429: openapi.error(
+            "Too many failed logins (wrong current passwords among them); see Retry-After.",
+            "Request was throttled. Expected available in 60 seconds.",
+        ),
+    },
+    examples=[TOKEN_EXAMPLE],
+)
+
+GET_ME = openapi.operation(
+    "getMe",
+    caller=openapi.PERSON,
+    tags=["auth"],
+    summary="The caller's own account",
+    responses={200: MeSerializer, **NOT_ACCEPTABLE},
+)
+
+UPDATE_ME = openapi.operation(
+    "updateMe",
+    caller=openapi.PERSON,
+    body=True,
+    tags=["auth"],
+    summary="Change the caller's names",
+    description="Only first_name and last_name; any other field is a 400.",
+    request=MeUpdateSerializer,
+    responses={
+        200: MeSerializer,
+        400: openapi.validation_error(
+            "Invalid input, a field other than the names, or a malformed credential header.",
+            {"Another field": {"email": ["This field cannot be changed here."]}},
+        ),
+        **NOT_ACCEPTABLE,
+    },
+)
+
+REQUEST_PASSWORD_RESET = openapi.operation(
+    "requestPasswordReset",
+    caller=openapi.PUBLIC,
+    body=True,
+    tags=["auth"],
+    summary="Ask for a password reset link by email",
+    description="Always 202 with the same body, whether or not an account uses the email (an active "
+    "account with a password gets the link, valid PASSWORD_RESET_TIMEOUT seconds, once). Per email at most "
+    "PASSWORD_RESET_EMAIL_LIMIT links per window are sent; further asks get the same 202.",
+    request=PasswordResetSerializer,
+    responses={202: DetailSerializer, **NOT_ACCEPTABLE, 429: THROTTLED_RESET},
+    examples=[OpenApiExample("Asked", value={"detail": RESET_REQUESTED}, response_only=True)],
+)
+
+CONFIRM_PASSWORD_RESET = openapi.operation(
+    "confirmPasswordReset",
+    caller=openapi.PUBLIC,
+    body=True,
+    tags=["auth"],
+    summary="Set a new password from a reset link; every earlier session ends",
+    description="`uid` and `token` are the link's query parameters. The link then never works again; it "
+    "also stops working when it expires or the password changes otherwise. Every earlier session ends and "
+    "every API key of the account is revoked; the owner is told by email (when, from which address).",
+    request=PasswordResetConfirmSerializer,
+    responses={
+        200: TokenPairSerializer,
+        400: openapi.validation_error(
+            "Invalid input, a link that is invalid, used or expired, or a new password the validators refuse.",
+            {
+                "Invalid or expired link": {openapi.NON_FIELD_ERRORS: [RESET_LINK_INVALID]},
+                "Weak password": {
+                    "new_password": ["This password is too short. It must contain at least 8 characters."]
+                },
+            },
+        ),
+        **NOT_ACCEPTABLE,
+        429: THROTTLED_RESET,
+    },
+    examples=[TOKEN_EXAMPLE],
+)
+
+LIST_API_KEYS = openapi.operation(
+    "listApiKeys",
+    caller=openapi.PERSON,
+    tags=["auth"],
+    summary="The caller's API keys (never their secrets), revoked ones included",
+    responses={200: ApiKeySerializer(many=True), **NOT_ACCEPTABLE},
+)
+
+CREATE_API_KEY = openapi.operation(
+    "createApiKey",
+    caller=openapi.PERSON_WITHOUT_API_KEY,
+    body=True,
+    tags=["auth"],
+    summary="Make an API key; the key is in this answer only",
+    description="Send the key as `X-API-Key: <key>`: it acts as you on every route a person may use, "
+    "except the admin API, /auth/password and making keys (403). Revoked, expired, or whose owner is "
+    "inactive: 401. The owner is told by email (the key's name and prefix, when, from which address).",
+    request=ApiKeyCreateSerializer,
+    responses={201: ApiKeyCreatedSerializer, 403: API_KEY_REFUSED_RESPONSE, **NOT_ACCEPTABLE},
+)
+
+REVOKE_API_KEY = openapi.operation(
+    "revokeApiKey",
+    caller=openapi.PERSON,
+    tags=["auth"],
+    summary="Revoke one of the caller's API keys, for good",
+    description="Idempotent. The key is kept, revoked, so what it did can still be traced.",
+    responses={
+        204: None,
+        404: openapi.error("Not one of the caller's keys.", API_KEY_NOT_FOUND),
+        **NOT_ACCEPTABLE,
+    },
+)
+
+# --- Deleting the account, exporting its data -----------------------------------------------------------
 DELETE_ACCOUNT = openapi.operation(
     "deleteAccount",
     caller=PERSON_WITHOUT_API_KEY,
@@ -74,10 +312,6 @@ DELETE_ACCOUNT = openapi.operation(
     examples=[
         OpenApiExample("Started", value={"detail": ACCOUNT_DELETION_STARTED, "status": "pending"}, response_only=True)
     ],
-)
-
-API_KEY_REFUSED_RESPONSE = openapi.error(
-    "Called with an API key (X-API-Key), which this route refuses.", API_KEY_REFUSED
 )
 
 CREATE_EXPORT = openapi.operation(

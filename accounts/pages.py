@@ -1,10 +1,6 @@
-"""The reset link's page when no frontend serves it: a form for the new password, server-rendered.
-
-Served only while FRONTEND_BASE_URL is empty, which is exactly when reset links point at wisdom itself (`make run`,
-or a deployment without a web app); otherwise this path answers the same 404 as any path wisdom does not serve.
-Opening the link (GET, as a mail scanner does) only reads; the password changes on the form's POST, through the
-same service and per-address throttle as /auth/password-reset/confirm, behind Django's CSRF check.
-"""
+"""The reset link's page when no frontend serves it (FRONTEND_BASE_URL empty): a server-rendered form whose POST
+goes through the same service and per-address throttle as /auth/password-reset/confirm, behind Django's CSRF
+check; a GET only reads, as a mail scanner's must."""
 
 import math
 
@@ -18,6 +14,7 @@ from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
+from accounts.errors import RESET_LINK_INVALID
 from accounts.throttles import PasswordResetIpThrottle, client_address
 from wisdom.errors import NON_FIELD_ERRORS
 
@@ -41,7 +38,7 @@ def reset_password_page(request: HttpRequest) -> HttpResponse:
     uid, token = request.GET.get("uid", ""), request.GET.get("token", "")
     user = services.password_reset_user(uid=uid, token=token)
     if user is None:
-        return _render(request, problem=services.RESET_LINK_INVALID, status=400)
+        return _render(request, problem=RESET_LINK_INVALID, status=400)
     if request.method == "GET":
         return _render(request, email=user.email, uid=uid, token=token)
 
@@ -53,7 +50,7 @@ def reset_password_page(request: HttpRequest) -> HttpResponse:
     except DjangoValidationError as exc:
         errors = exc.message_dict
         if NON_FIELD_ERRORS in errors or "__all__" in errors:  # the link died between the look and the submit
-            return _render(request, problem=services.RESET_LINK_INVALID, status=400)
+            return _render(request, problem=RESET_LINK_INVALID, status=400)
         return _render(
             request, email=user.email, uid=uid, token=token, errors=errors.get("new_password", []), status=400
         )

@@ -63,9 +63,9 @@ _user_statements: "weakref.WeakKeyDictionary[object, _UserStatement]" = weakref.
 def user_get(*, user_id: uuid.UUID | str) -> User | None:
     """Any user, active or not, by id; None when no user has it or it is no UUID.
 
-    Every authenticated call reads this row, so the statement is made once per connection instead of being built
-    and compiled by the ORM each time (that cost several times running it); the row becomes a User the way the ORM
-    makes one (the fields' own database conversions, then Model.from_db).
+    Every authenticated call reads this row, so its SQL is made once per connection rather than by the ORM each
+    time; the row becomes a User as the ORM makes one (the fields' database converters, then Model.from_db), which
+    accounts/tests/test_user_lookup.py pins against the ORM's own User.
     """
     try:
         key = User._meta.pk.get_db_prep_value(user_id, connection)

@@ -6,14 +6,14 @@ from wisdom.throttles import IpRateThrottle
 
 
 class LoginIpThrottle(IpRateThrottle):
-    """Every login attempt per client address; failed ones are also limited by accounts.services."""
+    """Every login attempt per client address; failed ones are also limited by accounts.services.login_limits."""
 
     scope = "login_ip"
 
 
 class PasswordResetIpThrottle(IpRateThrottle):
     """Reset requests and confirmations (API and page) per client address, one budget; the emails one address
-    receives are limited apart from this, in accounts.services."""
+    receives are limited apart from this, in accounts.services.password_reset."""
 
     scope = "password_reset_ip"
 

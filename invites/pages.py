@@ -16,8 +16,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from accounts.errors import EmailTaken
 from accounts.pages import log_in_next
-from accounts.services import EmailTaken
 from invites import services
 from invites.errors import InviteGone, InviteNotFound
 from invites.models import Invite, InviteStatus

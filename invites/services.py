@@ -11,9 +11,10 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from accounts.errors import EmailTaken
 from accounts.models import User
 from accounts.selectors import user_email_taken
-from accounts.services import EmailTaken, user_create
+from accounts.services import user_create
 from invites import selectors
 from invites.errors import (
     EMAIL_REQUIRED,

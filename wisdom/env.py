@@ -1,6 +1,7 @@
 """A django-environ `Env` that refuses a missing or malformed value with a one-line `SettingError` naming it."""
 
 import environ
+from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"true", "on", "ok", "y", "yes", "1"}
@@ -19,6 +20,17 @@ PLACEHOLDER_MARKERS = (
     "example",
     "<",
     ">",
+)
+# What an EMAIL_URL can set (EMAIL_FILE_PATH is the file backend's folder, filemail://).
+EMAIL_URL_SETTINGS = (
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "EMAIL_USE_SSL",
+    "EMAIL_FILE_PATH",
 )
 MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 
@@ -84,6 +96,18 @@ class StrictEnv(environ.Env):
 
     cache = cache_url
 
+    def email_settings(self, url: str, *, var: str = "EMAIL_URL") -> dict:
+        """Django's EMAIL_* settings as `url` gives them (django-environ's parsing), Django's default for each the
+        URL leaves out or when it is empty."""
+        try:
+            given = self.email_url_config(url) if url else {}
+        except Exception as e:  # django-environ raises several types for a bad URL
+            raise SettingError(f"Setting {var} is malformed: {e}") from None
+        return {
+            name: getattr(global_settings, name, None) if given.get(name) is None else given[name]
+            for name in EMAIL_URL_SETTINGS
+        }
+
     def secret(self, var: str, *, what: str, default: str | None = None) -> str:
         """A key: unset or empty means `default` (required when None); a comment, a placeholder or
         whitespace is refused. `what` tells the reader what to set."""
@@ -121,6 +145,12 @@ class StrictEnv(environ.Env):
             raise SettingError(f"Setting {var} is malformed: {raw!r} is not an integer") from None
         if value < 0:
             raise SettingError(f"Setting {var} must not be negative")
+        return value
+
+    def positive_int(self, var: str, default: int) -> int:
+        value = self.int(var, default=default)
+        if value <= 0:
+            raise SettingError(f"Setting {var} must be greater than zero")
         return value
 
     def positive_number(self, var: str, default: float) -> float:

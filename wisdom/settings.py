@@ -5,6 +5,8 @@ from datetime import timedelta
 from pathlib import Path
 
 from wisdom.env import MAKE_A_SECRET, SettingError, StrictEnv
+from wisdom.logging import logging_config
+from wisdom.openapi_description import API_DESCRIPTION
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -172,10 +174,8 @@ AGENTS_SERVICE_API_KEYS = env.secret_list(
     "AGENTS_SERVICE_API_KEY", what=f"comma-separated random keys, e.g. from {MAKE_A_SECRET}"
 )
 
-JWT_ACCESS_TOKEN_MINUTES = env.int("JWT_ACCESS_TOKEN_MINUTES", default=30)
-JWT_REFRESH_TOKEN_DAYS = env.int("JWT_REFRESH_TOKEN_DAYS", default=7)
-if JWT_ACCESS_TOKEN_MINUTES <= 0 or JWT_REFRESH_TOKEN_DAYS <= 0:
-    raise SettingError("Settings JWT_ACCESS_TOKEN_MINUTES and JWT_REFRESH_TOKEN_DAYS must be positive")
+JWT_ACCESS_TOKEN_MINUTES = env.positive_int("JWT_ACCESS_TOKEN_MINUTES", default=30)
+JWT_REFRESH_TOKEN_DAYS = env.positive_int("JWT_REFRESH_TOKEN_DAYS", default=7)
 
 SIMPLE_JWT = {
     "ALGORITHM": "HS256",
@@ -193,33 +193,18 @@ SIMPLE_JWT = {
 
 # Failed logins (the API's and the admin's, counted together in the cache) allowed in each window: per
 # client address and email, so nobody can lock an account's owner out from elsewhere; and per client address.
-LOGIN_FAILURE_LIMIT = env.int("LOGIN_FAILURE_LIMIT", default=10)
-LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=50)
-LOGIN_FAILURE_WINDOW_SECONDS = env.int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
-if min(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS, LOGIN_FAILURE_WINDOW_SECONDS) <= 0:
-    raise SettingError(
-        "Settings LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS and LOGIN_FAILURE_WINDOW_SECONDS "
-        "must be positive"
-    )
+LOGIN_FAILURE_LIMIT = env.positive_int("LOGIN_FAILURE_LIMIT", default=10)
+LOGIN_FAILURE_LIMIT_PER_ADDRESS = env.positive_int("LOGIN_FAILURE_LIMIT_PER_ADDRESS", default=50)
+LOGIN_FAILURE_WINDOW_SECONDS = env.positive_int("LOGIN_FAILURE_WINDOW_SECONDS", default=15 * 60)
 
 # Password reset links (Django's PasswordResetTokenGenerator): valid this many seconds, once, and only until
 # the password changes. Reset emails per address (any address, with or without an account) in a window; more
 # are answered the same 202 but not sent.
-PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
-PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
-PASSWORD_RESET_EMAIL_WINDOW_SECONDS = env.int("PASSWORD_RESET_EMAIL_WINDOW_SECONDS", default=60 * 60)
+PASSWORD_RESET_TIMEOUT = env.positive_int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
+PASSWORD_RESET_EMAIL_LIMIT = env.positive_int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
+PASSWORD_RESET_EMAIL_WINDOW_SECONDS = env.positive_int("PASSWORD_RESET_EMAIL_WINDOW_SECONDS", default=60 * 60)
 # Asks waiting for the worker (it turns them into emails): past this many (the worker is down), asks are ignored.
-PASSWORD_RESET_ASKS_MAX = env.int("PASSWORD_RESET_ASKS_MAX", default=10_000)
-if (
-    min(
-        PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS, PASSWORD_RESET_ASKS_MAX
-    )
-    <= 0
-):
-    raise SettingError(
-        "Settings PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS and "
-        "PASSWORD_RESET_ASKS_MAX must be positive"
-    )
+PASSWORD_RESET_ASKS_MAX = env.positive_int("PASSWORD_RESET_ASKS_MAX", default=10_000)
 
 # --- Email --------------------------------------------------------------------------------
 # Requests only queue email, in the database and in the transaction of the change that causes it
@@ -229,15 +214,17 @@ PRODUCT_NAME = env.str("PRODUCT_NAME", default="Intuno Personal")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default=f"{PRODUCT_NAME} <noreply@localhost>")
 _email_url = env.str("EMAIL_URL", default="consolemail://" if DEBUG else "").strip()
 EMAIL_CONFIGURED = bool(_email_url)  # the URL itself holds a password: it is no setting of its own
-if _email_url:
-    try:
-        _email = env.email_url_config(_email_url)
-    except Exception as e:  # django-environ raises several types for a bad URL
-        raise SettingError(f"Setting EMAIL_URL is malformed: {e}") from None
-    _email.pop("OPTIONS", None)
-    globals().update({name: value for name, value in _email.items() if value is not None})
-    if _email.get("EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend":
-        EMAIL_BACKEND = "mail.backends.AbortableSmtpBackend"  # Django's, abortable: each send has a deadline
+_email = env.email_settings(_email_url)
+EMAIL_BACKEND = _email["EMAIL_BACKEND"]
+if _email_url and EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+    EMAIL_BACKEND = "mail.backends.AbortableSmtpBackend"  # Django's, abortable: each send has a deadline
+EMAIL_HOST = _email["EMAIL_HOST"]
+EMAIL_PORT = _email["EMAIL_PORT"]
+EMAIL_HOST_USER = _email["EMAIL_HOST_USER"]
+EMAIL_HOST_PASSWORD = _email["EMAIL_HOST_PASSWORD"]
+EMAIL_USE_TLS = _email["EMAIL_USE_TLS"]
+EMAIL_USE_SSL = _email["EMAIL_USE_SSL"]
+EMAIL_FILE_PATH = _email["EMAIL_FILE_PATH"]
 # The longest any SMTP connect or reply may take; past it the attempt fails and is retried.
 EMAIL_TIMEOUT = env.positive_number("EMAIL_TIMEOUT_SECONDS", default=10)
 # The longest one email's whole send may take (connect, greeting, TLS, login, the message), however a slow server
@@ -286,24 +273,7 @@ REST_FRAMEWORK = {
 
 SPECTACULAR_SETTINGS = {
     "TITLE": "wisdom",
-    "DESCRIPTION": """The public API of Intuno Personal: accounts, personal entities and invites.
-
-**Authentication.** A person sends `Authorization: Bearer <access_token>` (from `login`, `refreshTokens` or
-`redeemInvite`); that is the one scheme each operation lists in `/api/schema` (and `openapi.yaml`), so a generated
-client configured with a token sends only that. Internal services (never a browser) may instead send
-`X-Service-Key`, which then decides alone: on a person's routes with `X-On-Behalf-Of: <user id>`; on the invite
-admin routes alone, or acting for a staff user. Both are documented as optional header parameters of the
-operations that accept them. The API docs page (`/api/docs`) reads `/api/schema/docs`, where they are listed as
-schemes too, so its Authorize dialog sends each where an operation takes it.
-
-**Errors.** Every error body has `detail`, one line a person can read. A 400 adds `errors`: `{field: [messages]}`,
-with messages that belong to no field under `non_field_errors`. A 429 from the plan's limits or the agents service
-carries a literal `code` (`entity_quota_exceeded`, `message_quota_exceeded`, `upstream_rate_limited`). Each
-operation declares exactly the statuses it can answer; those that take a body also answer 411 (a chunked body),
-413 (over the size limit) and 415 (not JSON), as any request that sends a body does. 503 means the database
-could not serve in time (with Retry-After).
-
-Every answer carries `X-Request-ID`: the caller's own when it sent a sane one, else a new one.""",
+    "DESCRIPTION": API_DESCRIPTION,
     "VERSION": "1.0.0",
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
@@ -423,39 +393,7 @@ if LOG_FORMAT not in ("text", "json"):
 LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
 
 LOGGING_CONFIG = "wisdom.logging.configure"
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "filters": {
-        "request_context": {"()": "wisdom.logging.RequestContextFilter"},
-        "redact": {"()": "wisdom.logging.RedactSecretsFilter"},
-    },
-    "formatters": {
-        "text": {
-            "format": "%(asctime)s %(levelname)s [%(request_id)s] %(name)s: %(message)s",
-        },
-        "json": {
-            "()": "wisdom.logging.JsonFormatter",
-        },
-    },
-    "handlers": {
-        "console": {
-            "class": "logging.StreamHandler",
-            "formatter": LOG_FORMAT,
-            "filters": ["request_context", "redact"],
-        },
-    },
-    "root": {"handlers": ["console"], "level": LOG_LEVEL},
-    "loggers": {
-        # the access line comes from wisdom.access; Django's own would repeat it
-        "django.request": {"level": "ERROR"},
-        "django.server": {"level": "WARNING"},
-        # SQL with its parameters (password hashes, tokens) at DEBUG: never written, whatever LOG_LEVEL says
-        "django.db.backends": {"level": "INFO"},
-        # Python warnings become log records too, so with LOG_FORMAT=json every line parses.
-        "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
-    },
-}
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 # --- Operations ---------------------------------------------------------------------------
 # Who may read /metrics (wisdom/metrics.py): the peer and every X-Forwarded-For address must be in one of these
@@ -484,19 +422,12 @@ if WORKER_LEASE_SECONDS <= 2 * INTUNO_AGENTS_TIMEOUT_SECONDS:
 JOB_RETRY_FIRST_SECONDS = env.positive_number("JOB_RETRY_FIRST_SECONDS", default=15)
 JOB_RETRY_MAX_SECONDS = env.positive_number("JOB_RETRY_MAX_SECONDS", default=60 * 60)
 # A deletion is marked failed (visible in the admin, where staff retry it) after this many failed attempts.
-ACCOUNT_DELETION_MAX_ATTEMPTS = env.int("ACCOUNT_DELETION_MAX_ATTEMPTS", default=50)
+ACCOUNT_DELETION_MAX_ATTEMPTS = env.positive_int("ACCOUNT_DELETION_MAX_ATTEMPTS", default=50)
 # Data exports: failed after EXPORT_MAX_ATTEMPTS; one build takes at most EXPORT_DEADLINE_SECONDS and makes at
 # most EXPORT_MAX_BYTES of JSON; a ready one is downloadable EXPORT_DOWNLOAD_DAYS; EXPORT_DAILY_LIMIT asked per
 # person per 24 hours (one pending at a time).
-EXPORT_MAX_ATTEMPTS = env.int("EXPORT_MAX_ATTEMPTS", default=5)
+EXPORT_MAX_ATTEMPTS = env.positive_int("EXPORT_MAX_ATTEMPTS", default=5)
 EXPORT_DEADLINE_SECONDS = env.positive_number("EXPORT_DEADLINE_SECONDS", default=10 * 60)
-EXPORT_MAX_BYTES = env.int("EXPORT_MAX_BYTES", default=64 * 1024 * 1024)
-EXPORT_DOWNLOAD_DAYS = env.int("EXPORT_DOWNLOAD_DAYS", default=7)
-EXPORT_DAILY_LIMIT = env.int("EXPORT_DAILY_LIMIT", default=3)
-if min(ACCOUNT_DELETION_MAX_ATTEMPTS, EXPORT_MAX_ATTEMPTS, EXPORT_MAX_BYTES, EXPORT_DOWNLOAD_DAYS) <= 0:
-    raise SettingError(
-        "Settings ACCOUNT_DELETION_MAX_ATTEMPTS, EXPORT_MAX_ATTEMPTS, EXPORT_MAX_BYTES and EXPORT_DOWNLOAD_DAYS "
-        "must be positive."
-    )
-if EXPORT_DAILY_LIMIT <= 0:
-    raise SettingError("Setting EXPORT_DAILY_LIMIT must be positive.")
+EXPORT_MAX_BYTES = env.positive_int("EXPORT_MAX_BYTES", default=64 * 1024 * 1024)
+EXPORT_DOWNLOAD_DAYS = env.positive_int("EXPORT_DOWNLOAD_DAYS", default=7)
+EXPORT_DAILY_LIMIT = env.positive_int("EXPORT_DAILY_LIMIT", default=3)

@@ -1,11 +1,5 @@
-"""Deleting an account: asked for by its owner (everything stops working at once), then carried out by the worker.
-
-The worker's steps, each recorded in the AccountDeletion row before the next (accounts/services/jobs.py claims
-it): list the person's entities upstream; delete them one by one (a 404 is done), removing each name from the
-row once deleted; list again until upstream holds nothing of theirs; then, in one transaction, delete the account
-and its personal data. A worker killed at any point leaves the row claimed until its lease runs out; the next
-worker resumes at the recorded step, and whatever it repeats (a DELETE, a listing) is harmless to repeat.
-"""
+"""Deleting an account: the owner's request, then the worker's steps (README's "Deleting"), each recorded in the
+AccountDeletion row before the next, so a worker killed anywhere resumes at the recorded step."""
 
 import logging
 from collections.abc import Callable
@@ -24,8 +18,8 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.emails import email_key
 from accounts.errors import WRONG_PASSWORD, AccountHasNoPassword
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, PasswordResetAsk, User
-from accounts.services import login_failure_record, login_failures_check, login_failures_forget
 from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
+from accounts.services.login_limits import login_failure_record, login_failures_check, login_failures_forget
 from accounts.signals import account_purging
 from mail.services import email_enqueue
 from personal.client import agents_client

@@ -1,10 +1,5 @@
-"""Exporting a person's data: asked for by them, built by the worker into one JSON document, downloadable by
-them alone for EXPORT_DOWNLOAD_DAYS, and announced by email when ready.
-
-A build is one step: it reads the account here and every entity and every message (all pages) upstream, within
-EXPORT_DEADLINE_SECONDS and EXPORT_MAX_BYTES, renewing its claim after each upstream call. A failure is retried
-with back-off and finally marked failed; a document over the size cap fails at once (it would again).
-"""
+"""Exporting a person's data: the request, the worker's build (one step, renewing its claim after each upstream
+call), the download, the expiry (README's "Exporting")."""
 
 import json
 import logging

@@ -1,12 +1,6 @@
-"""Claiming background job rows (accounts.models.ClaimedJob: deletions, exports) so that several workers, and a
-worker killed at any point, never lose one nor run one twice at once.
-
-A worker claims one due row: on PostgreSQL it picks a candidate with SELECT ... FOR UPDATE SKIP LOCKED (rivals
-skip it instead of waiting); on SQLite, which has no row locks, writers are serialised anyway. On both the claim
-itself is a compare-and-set UPDATE (the row is still unclaimed, or its lease ran out), so exactly one worker
-gets it. Every later write names the claim token: a worker whose lease ran out and was taken over writes nothing
-more (`LostClaim`), and each write renews the lease by WORKER_LEASE_SECONDS.
-"""
+"""Claiming background job rows (accounts.models.ClaimedJob: deletions, exports), as README's "Safe with several
+workers and after a kill" describes. Every write after the claim names its token, so a worker whose lease was
+taken over writes nothing more (`LostClaim`)."""
 
 import uuid
 from dataclasses import dataclass

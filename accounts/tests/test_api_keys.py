@@ -9,9 +9,9 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.authentication import API_KEY_EXPIRED, API_KEY_OWNER_INACTIVE, API_KEY_REVOKED, INVALID_API_KEY
+from accounts.errors import API_KEY_EXPIRY_PAST
 from accounts.models import ApiKey, User
 from accounts.permissions import API_KEY_REFUSED
-from accounts.services import API_KEY_EXPIRY_PAST
 from accounts.tests.factories import UserFactory
 from tests.helpers.auth import bearer, on_behalf_of
 from tests.helpers.constants import PASSWORD

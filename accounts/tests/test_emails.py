@@ -78,7 +78,8 @@ def test_the_database_refuses_a_second_account_under_a_variant(variant):
 @pytest.mark.parametrize("variant", VARIANTS["admin@example.com"])
 def test_user_create_answers_409_for_a_variant_the_pre_check_missed(variant):
     """The race: another request created the account after the caller looked. 409, never an IntegrityError."""
-    from accounts.services import EmailTaken, user_create
+    from accounts.errors import EmailTaken
+    from accounts.services import user_create
 
     UserFactory(email="admin@example.com")
 

@@ -1,7 +1,7 @@
 import pytest
 from rest_framework_simplejwt.tokens import AccessToken
 
-from accounts.services import INVALID_CREDENTIALS
+from accounts.errors import INVALID_CREDENTIALS
 from accounts.tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -2,7 +2,8 @@
 
 import pytest
 
-from accounts.services import INVALID_REFRESH, tokens_for
+from accounts.errors import INVALID_REFRESH
+from accounts.services import tokens_for
 from accounts.tests.factories import UserFactory
 from tests.helpers.auth import bearer
 

@@ -4,8 +4,9 @@ session issued before ends."""
 import pytest
 from django.core.cache import cache
 
+from accounts.errors import WRONG_CURRENT_PASSWORD
 from accounts.models import User
-from accounts.services import WRONG_CURRENT_PASSWORD, tokens_for
+from accounts.services import tokens_for
 from tests.helpers.auth import on_behalf_of
 
 pytestmark = pytest.mark.django_db

@@ -12,8 +12,9 @@ from django.test import Client
 from django.utils import timezone
 from post_office.models import Email
 
+from accounts.errors import RESET_LINK_INVALID
 from accounts.models import User
-from accounts.services import RESET_LINK_INVALID, RESET_REQUESTED, tokens_for
+from accounts.services import RESET_REQUESTED, tokens_for
 from accounts.tests.factories import UserFactory
 from accounts.throttles import PasswordResetIpThrottle
 
@@ -252,8 +253,8 @@ def test_past_the_waiting_asks_cap_an_ask_is_answered_alike_and_ignored(api_clie
 
 
 def test_an_ask_whose_email_fails_to_be_made_stays_for_the_next_pass(api_client, user, monkeypatch):
-    from accounts import services
     from accounts.models import PasswordResetAsk
+    from accounts.services import password_reset as services
 
     def broken(**kwargs):
         raise RuntimeError("rendering failed")

@@ -6,8 +6,9 @@ from django.core.management import call_command
 from django.test import Client
 
 from accounts import services
+from accounts.errors import SESSION_ENDED
 from accounts.models import User
-from accounts.services import SESSION_ENDED, tokens_for
+from accounts.services import tokens_for
 from accounts.tests.factories import UserFactory
 from tests.helpers.auth import on_behalf_of
 

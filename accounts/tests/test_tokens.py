@@ -6,7 +6,8 @@ from django.conf import settings
 from django.utils import timezone
 from rest_framework_simplejwt.tokens import AccessToken, RefreshToken
 
-from accounts.services import INVALID_REFRESH, tokens_for
+from accounts.errors import INVALID_REFRESH
+from accounts.services import tokens_for
 from tests.helpers.auth import bearer
 
 pytestmark = pytest.mark.django_db

@@ -1,7 +1,7 @@
 """The user row every authenticated call reads: the same user the ORM would give, refused at once when it must be."""
 
 import uuid
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from django.utils import timezone
@@ -30,6 +30,50 @@ def test_user_get_reads_every_field_as_the_orm_does():
     assert [getattr(read, name) for name in FIELDS] == [getattr(expected, name) for name in FIELDS]
     assert read.pk == made.pk
     assert read.check_password("x") is False  # a usable model instance
+
+
+def _loaded(user: User) -> dict:
+    """Each concrete field's value, type and repr (a naive datetime or a str UUID would differ), and the state the
+    ORM leaves on an instance it loaded."""
+    fields = {name: (getattr(user, name), type(getattr(user, name)), repr(getattr(user, name))) for name in FIELDS}
+    return {
+        "class": type(user),
+        "fields": fields,
+        "db": user._state.db,
+        "adding": user._state.adding,
+        "deferred": user.get_deferred_fields(),
+    }
+
+
+@pytest.mark.parametrize("plan", list(Plan))
+@pytest.mark.parametrize(
+    "variant",
+    [
+        {"last_login": None},
+        {"last_login": timezone.now() - timedelta(minutes=5), "is_staff": True, "first_name": "Zoë", "last_name": ""},
+        {
+            "last_login": datetime(2026, 1, 2, 3, 4, 5, 678901, tzinfo=UTC),
+            "is_active": False,
+            "is_superuser": True,
+            "email": "İvy.Ümlaut@Example.COM",
+        },
+    ],
+    ids=["never-logged-in", "staff-logged-in", "inactive-superuser"],
+)
+def test_user_get_makes_the_very_user_the_orm_makes(plan, variant):
+    """user_get reads the row through Django internals; a Django upgrade that changes them fails here."""
+    made = UserFactory(plan=plan, **variant)
+    User.objects.filter(pk=made.pk).update(token_version=3)
+    if variant.get("is_superuser"):
+        made.set_unusable_password()
+        made.save(update_fields=["password"])
+
+    read = user_get(user_id=made.pk)
+    expected = User.objects.get(pk=made.pk)
+
+    assert _loaded(read) == _loaded(expected)
+    assert (read.last_login is None) == (variant["last_login"] is None)  # the nullable field, null and set
+    assert (read._state.db, read._state.adding) == ("default", False)
 
 
 def test_user_get_takes_the_id_as_text_too():
