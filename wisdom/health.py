@@ -10,25 +10,18 @@ Prometheus call by IP address, which DJANGO_ALLOWED_HOSTS rightly does not list.
 """
 
 import logging
-import threading
 
 from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import MethodNotAllowed
 
+from wisdom import draining
 from wisdom.cache import cache_ping
 from wisdom.errors import json_error
 from wisdom.metrics import metrics_view
 
 logger = logging.getLogger(__name__)
-
-_stopping = threading.Event()
-
-
-def mark_stopping() -> None:
-    """From now on /readyz answers 503 "stopping": the process is draining (called from a signal handler)."""
-    _stopping.set()
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -36,7 +29,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    if _stopping.is_set():
+    if draining.stopping():
         return JsonResponse({"status": "stopping", "checks": {}}, status=503)
     database_ok = _database_ok()
     checks = {"database": "ok" if database_ok else "failed"}

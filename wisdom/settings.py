@@ -154,7 +154,7 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 # auth.W004 asks for unique=True on the email; it is unique in any spelling via User.email_key instead.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.ThreadedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
