@@ -22,6 +22,7 @@ the master starts, so a scrape of any worker reports the whole replica (wisdom/m
 
 import importlib
 import os
+import resource
 import shutil
 import sys
 import tempfile
@@ -106,6 +107,20 @@ def pre_request(worker, req):
     )
     if refusal is not None:
         req.force_close()
+
+
+# --- open files: an open stream holds two descriptors in its worker (its client, and upstream) ---------------
+_files_needed = 2 * worker_connections + 1024
+_soft_files, _hard_files = resource.getrlimit(resource.RLIMIT_NOFILE)
+if _soft_files != resource.RLIM_INFINITY and _soft_files < _files_needed:
+    _raised = _files_needed if _hard_files == resource.RLIM_INFINITY else min(_files_needed, _hard_files)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (_raised, _hard_files))  # the workers inherit it
+    if _raised < _files_needed:
+        print(
+            f"wisdom: the open-file limit ({_hard_files}) is below the {_files_needed} that "
+            f"GUNICORN_WORKER_CONNECTIONS={worker_connections} needs; raise the container's nofile limit",
+            file=sys.stderr,
+        )
 
 
 # --- one control socket per instance, or none --------------------------------------------------------------

@@ -108,3 +108,11 @@ class AgentsTimeout(AgentsError):
     status_code = status.HTTP_504_GATEWAY_TIMEOUT
     default_detail = "The agents service did not answer in time."
     default_code = "agents_timeout"
+
+
+class StreamStopped(ApiError):
+    """The server is stopping (a deploy): a stream still open at the drain deadline ends with this `error`."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The server is restarting; send the message again."
+    default_code = "server_stopping"

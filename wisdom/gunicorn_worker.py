@@ -41,7 +41,9 @@ class DrainingGeventWorker(GeventWorker):
         self._servers = []
         for listener in self.sockets:
             listener.setblocking(1)
-            server = StreamServer(listener, handle=partial(self.handle, listener), spawn=Pool(self.worker_connections))
+            # the handler only asks its listener's address, also once the listener is closed (a drain's last ones)
+            named = _ListenerName(listener.getsockname())
+            server = StreamServer(listener, handle=partial(self.handle, named), spawn=Pool(self.worker_connections))
             if self.cfg.workers > 1:
                 server.max_accept = 1  # one connection per wake-up: spreads them over the workers
             server.start()
@@ -68,6 +70,14 @@ class DrainingGeventWorker(GeventWorker):
                 server.stop_accepting()
                 _serve_backlog(server, listener)
                 server.close()
+
+
+class _ListenerName:
+    def __init__(self, name):
+        self._name = name
+
+    def getsockname(self):
+        return self._name
 
 
 def _serve_backlog(server: StreamServer, listener) -> None:

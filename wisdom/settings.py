@@ -159,6 +159,8 @@ PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Argon2 runs on this many OS threads per worker process (accounts/hashers.py): ~100 MiB and ~0.1 s of a core each.
+PASSWORD_HASHING_THREADS = int(env.positive_number("PASSWORD_HASHING_THREADS", default=2))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
