@@ -71,6 +71,12 @@ def _probe(server_url: str, headers: dict) -> tuple[dict[str, list[float]], dict
     return latencies, failures
 
 
+def _workers_rss(server) -> int:
+    import psutil
+
+    return sum(worker.memory_info().rss for worker in psutil.Process(server.process.pid).children())
+
+
 def _open_streams(agents_double) -> int:
     return sum(1 for stream in agents_double.streams() if stream["outcome"] is None)
 
@@ -82,9 +88,12 @@ def test_healthz_readyz_and_auth_me_stay_answered_with_300_streams_open(tmp_path
     agents_double.switch(stream_delta_ms=60_000)  # each stream holds after its first delta
     with wisdom_server(tmp_path, workers=2, threads=150, double=agents_double) as server:
         headers = bearer(streamer)
+        requests.get(f"{server.url}/auth/me", headers=headers, timeout=30)  # a warm worker: the baseline
+        idle = _workers_rss(server)
         sockets = [_open_raw_stream(server.url, headers) for _ in range(STREAMS)]
         try:
             held = _wait_for(lambda: _open_streams(agents_double) >= STREAMS, 60) and _open_streams(agents_double)
+            per_stream_kib = (_workers_rss(server) - idle) / STREAMS / 1024
             latencies, failures = _probe(server.url, bearer(bystander))
             still_open = _open_streams(agents_double)
         finally:
@@ -92,7 +101,7 @@ def test_healthz_readyz_and_auth_me_stay_answered_with_300_streams_open(tmp_path
                 sock.close()
 
     p99s = {name: round(statistics.quantiles(v, n=100, method="inclusive")[98] * 1000) for name, v in latencies.items()}
-    print(f"\n{STREAMS} streams open: probe p99 ms {p99s}, failures {failures}")
+    print(f"\n{STREAMS} streams open: probe p99 ms {p99s}, failures {failures}; ~{per_stream_kib:.0f} KiB each")
     assert held == STREAMS and still_open == STREAMS
     assert failures == {"healthz": 0, "readyz": 0, "auth/me": 0}
     assert max(p99s.values()) < 1000, p99s
