@@ -7,7 +7,8 @@ worker at once:
 - stops accepting, serves what already reached its listening socket, then closes it, so new connections are
   refused and a proxy retries them on another replica (a socket left open would complete connections nobody
   accepts; they would hang, then be reset, and a proxy cannot safely retry a POST it has sent);
-- lets the requests it holds finish within graceful_timeout; an open stream gets until
+- lets the requests it holds finish within graceful_timeout (a kept-alive connection waiting for its next request
+  holds nothing: the worker exits without waiting for it, as gthread closed them); an open stream gets until
   `graceful_timeout - STREAM_LAST_EVENT_MARGIN_SECONDS`, then ends with an `error` event (personal/stream.py),
   before this worker's own deadline would cut anything.
 
@@ -24,11 +25,30 @@ from gevent.server import StreamServer
 from gunicorn.workers.ggevent import GeventWorker
 
 STREAM_LAST_EVENT_MARGIN_SECONDS = 5  # a stream's last event, its access line, and the greenlet's unwinding
-_POLL_SECONDS = 1.0  # the heartbeat gunicorn's master watches (worker_tmp_dir), and the drain's check
+_POLL_SECONDS = 1.0  # the heartbeat gunicorn's master watches (worker_tmp_dir)
+_DRAIN_CHECK_SECONDS = 0.1
 
 
 class DrainingGeventWorker(GeventWorker):
     _servers: list[tuple[StreamServer, object]]  # each server with its (gevent) listening socket
+
+    _answering = 0  # requests being answered
+
+    def handle(self, listener, client, addr):
+        fresh = self._fresh  # a connection whose first request may still be arriving
+        fresh.add(gevent.getcurrent())
+        try:
+            super().handle(listener, client, addr)
+        finally:
+            fresh.discard(gevent.getcurrent())
+
+    def handle_request(self, listener_name, req, sock, addr):
+        self._fresh.discard(gevent.getcurrent())
+        self._answering += 1
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        finally:
+            self._answering -= 1
 
     def handle_exit(self, sig, frame):
         from wisdom.draining import mark_stopping
@@ -39,6 +59,7 @@ class DrainingGeventWorker(GeventWorker):
 
     def run(self):
         self._servers = []
+        self._fresh: set = set()
         for listener in self.sockets:
             listener.setblocking(1)
             # the handler only asks its listener's address, also once the listener is closed (a drain's last ones)
@@ -54,12 +75,14 @@ class DrainingGeventWorker(GeventWorker):
             gevent.sleep(_POLL_SECONDS)
 
         self._stop_accepting()
-        started = time.monotonic()
+        started = last_notified = time.monotonic()
         while time.monotonic() - started <= self.cfg.graceful_timeout:
-            if all(server.pool.free_count() == server.pool.size for server, _ in self._servers):
+            if self._answering == 0 and not self._fresh:
                 return
-            self.notify()
-            gevent.sleep(_POLL_SECONDS)
+            if time.monotonic() - last_notified >= _POLL_SECONDS:
+                self.notify()
+                last_notified = time.monotonic()
+            gevent.sleep(_DRAIN_CHECK_SECONDS)
         self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
         for server, _ in self._servers:
             server.stop(timeout=1)
