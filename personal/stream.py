@@ -139,17 +139,18 @@ class EventRelay:
             now = time.monotonic()
             if self._watch.gone:
                 raise _ClientGone()
+            # checked whether or not bytes came: an upstream that never pauses must still meet these
+            if now >= drain_ends:
+                logger.warning("stream ended at the drain deadline after %d events", self._events_relayed)
+                raise StreamStopped()
+            if now >= limits.gives_up_at or (chunk is None and now >= gap_ends):
+                logger.error(
+                    "agents service stream exceeded its %s after %d events",
+                    "total deadline" if now >= limits.gives_up_at else "gap deadline",
+                    self._events_relayed,
+                )
+                raise AgentsTimeout("stream deadline")
             if chunk is None:
-                if now >= drain_ends:
-                    logger.warning("stream ended at the drain deadline after %d events", self._events_relayed)
-                    raise StreamStopped()
-                if now >= limits.gives_up_at or now >= gap_ends:
-                    logger.error(
-                        "agents service stream exceeded its %s after %d events",
-                        "total deadline" if now >= limits.gives_up_at else "gap deadline",
-                        self._events_relayed,
-                    )
-                    raise AgentsTimeout("stream deadline")
                 if now >= last_write + limits.keepalive_seconds:
                     yield KEEPALIVE
                     last_write = now

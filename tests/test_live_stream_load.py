@@ -151,8 +151,8 @@ def test_logins_meanwhile_never_stall_an_open_stream(tmp_path, agents_double, ma
         finally:
             stream.close()
 
-    stood_still = sum(max(gap - 0.05, 0) for gap in gaps)
+    stood_still = sum(max(gap - 0.1, 0) for gap in gaps)  # beyond twice the pace: the machine's own jitter aside
     print(f"\nstream stood still {stood_still:.2f} s in all while 16 logins ran; one hash now {one_hash:.2f} s")
     assert event is not None and event[0] == "done"
     assert statuses == [200] * 16
-    assert stood_still < 4 * one_hash  # on the loop: at least 16 hashes' worth
+    assert stood_still < 8 * one_hash  # on the loop: about 16 hashes' worth
