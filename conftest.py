@@ -143,7 +143,7 @@ def smtp_server(smtp_server_session, settings):
     smtp_server_session.start()  # a test before may have stopped it
     smtp_server_session.clear()
     settings.EMAIL_CONFIGURED = True
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "mail.backends.AbortableSmtpBackend"
     settings.EMAIL_HOST = "127.0.0.1"
     settings.EMAIL_PORT = smtp_server_session.port
     settings.EMAIL_HOST_USER = ""
@@ -167,3 +167,56 @@ def send_queued_mail(smtp_server):
         return out.getvalue().strip()
 
     return run
+
+
+@pytest.fixture
+def contract_server(django_db_setup, django_db_blocker, live_tmp, agents_double):
+    """A live wisdom for the contract suite: one worker, so the free plan's message limit is counted in one place
+    (its cache is per process)."""
+    from tests.helpers.constants import CONTRACT_MESSAGES_PER_MINUTE
+    from tests.helpers.live import wisdom_server
+
+    with (
+        django_db_blocker.unblock(),
+        wisdom_server(
+            live_tmp,
+            workers=1,
+            threads=4,
+            double=agents_double,
+            PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE=str(CONTRACT_MESSAGES_PER_MINUTE),
+            PERSONAL_FREE_TIER_ENTITY_CAP="1",
+        ) as server,
+    ):
+        yield server
+
+
+@pytest.fixture
+def admin_server(tmp_path):
+    """A live wisdom for browser tests: production settings over plain http, static files collected into a temp
+    dir (the admin's, Swagger UI's), cookies not Secure-only."""
+    import subprocess
+    import sys
+
+    from tests.helpers import live
+
+    env = {"DJANGO_STATIC_ROOT": str(tmp_path / "static"), "DJANGO_SECURE_COOKIES": "false"}
+    collect = subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput"],
+        cwd=live.ROOT,
+        env={**live.BASE_ENV, **env, "DATABASE_URL": live.test_database_url(), "PATH": "/usr/bin:/bin"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert collect.returncode == 0, collect.stderr
+    with live.wisdom_server(tmp_path, workers=1, threads=4, **env) as server:
+        yield server
+
+
+@pytest.fixture
+def browser(tmp_path):
+    """Headless Chromium at 1280 px (tests/helpers/browser.py)."""
+    from tests.helpers.browser import chromium
+
+    with chromium(tmp_path) as driver:
+        yield driver

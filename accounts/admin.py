@@ -69,3 +69,6 @@ class ApiKeyAdmin(admin.ModelAdmin):
     def revoke_selected(self, request: HttpRequest, queryset: QuerySet[ApiKey]) -> None:
         count = sum(1 for api_key in queryset if services.api_key_revoke(user=api_key.user, key_id=api_key.pk))
         self.message_user(request, f"Revoked {count} API key(s).", messages.SUCCESS)
+
+
+from accounts import lifecycle_admin  # noqa: E402, F401  (registers deletions and exports)

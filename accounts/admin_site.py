@@ -1,7 +1,9 @@
-"""The Django admin's site: its login form gets the failed-login limits of /auth/login, counted together."""
+"""The Django admin's site: its login form gets the failed-login limits of /auth/login, counted together; its
+titles name the product, and "View site" opens the API docs."""
 
 import math
 
+from django.conf import settings
 from django.contrib import admin
 from django.template.response import TemplateResponse
 from rest_framework.exceptions import Throttled
@@ -11,6 +13,11 @@ from accounts.throttles import client_address
 
 
 class AdminSite(admin.AdminSite):
+    # wisdom serves no home page ("/" is a JSON 404): "View site" opens the API docs.
+    site_url = "/api/docs"
+    site_header = f"{settings.PRODUCT_NAME} admin"
+    site_title = settings.PRODUCT_NAME
+
     def login(self, request, extra_context=None):
         if request.method != "POST":
             return super().login(request, extra_context)

@@ -12,17 +12,18 @@ from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import InvalidToken
 from rest_framework_simplejwt.settings import api_settings
 
+from accounts.authorization import bearer_credential
 from accounts.principals import SERVICE, ServiceCredentials
 from accounts.selectors import api_key_get_by_key, user_get, user_get_active
-from accounts.services import api_key_touch, token_version_is_current
+from accounts.services import SESSION_ENDED, api_key_touch, token_version_is_current
 from wisdom import request_context
 
 INVALID_SERVICE_KEY = "Invalid service key"
-SESSION_ENDED = "This session has ended; log in again."
 INVALID_API_KEY = "Invalid API key."
 API_KEY_REVOKED = "This API key has been revoked."
 API_KEY_EXPIRED = "This API key has expired."
 API_KEY_OWNER_INACTIVE = "This API key's account is inactive."
+BAD_AUTHORIZATION_HEADER = "Authorization must be the scheme Bearer followed by one token."
 
 
 class VersionedJWTAuthentication(JWTAuthentication):
@@ -30,7 +31,17 @@ class VersionedJWTAuthentication(JWTAuthentication):
 
     The user row is read on every call, so a deactivated, deleted or re-passworded account is refused at once;
     simplejwt's get_user with the row read by user_get (a statement made once, not an ORM query built each time).
+    The header is read by accounts.authorization, the same reading that decides whether X-API-Key is looked at.
     """
+
+    def authenticate(self, request):
+        credential = bearer_credential(request)
+        if credential is None:
+            return None
+        if credential.token is None:
+            raise exceptions.AuthenticationFailed(BAD_AUTHORIZATION_HEADER, code="bad_authorization_header")
+        validated_token = self.get_validated_token(credential.token)
+        return self.get_user(validated_token), validated_token
 
     def get_user(self, validated_token):
         try:
@@ -100,7 +111,7 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate(self, request):
         presented = request.META.get("HTTP_X_API_KEY")
-        if presented is None or _has_bearer_token(request):
+        if presented is None or bearer_credential(request) is not None:
             return None
         api_key = api_key_get_by_key(key=presented.strip())
         if api_key is None:
@@ -116,8 +127,3 @@ class ApiKeyAuthentication(BaseAuthentication):
 
     def authenticate_header(self, request) -> str:
         return 'Bearer realm="api"'
-
-
-def _has_bearer_token(request) -> bool:
-    scheme, _, _ = request.META.get("HTTP_AUTHORIZATION", "").strip().partition(" ")
-    return scheme.lower() == "bearer"

@@ -130,3 +130,112 @@ class ApiKey(AbstractAPIKey):
 
     def __str__(self) -> str:
         return f"{self.name} ({self.prefix})"
+
+
+# --- Background jobs: account deletion and data export ------------------------------------------------------
+# Each job is a row; the worker claims it (claim_token, claimed_until) and records every step before the next.
+# accounts/services/jobs.py holds the claiming rules.
+
+
+class ClaimedJob(models.Model):
+    """What every background job row holds: when it is due, who holds it until when, and how it has failed."""
+
+    attempts = models.PositiveIntegerField(default=0, editable=False, help_text="Failed attempts so far.")
+    next_attempt_at = models.DateTimeField(default=timezone.now, editable=False)
+    claimed_until = models.DateTimeField(null=True, blank=True, editable=False)
+    claim_token = models.UUIDField(null=True, blank=True, editable=False)
+    last_error = models.CharField(max_length=500, blank=True, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        abstract = True
+
+
+class DeletionState(models.TextChoices):
+    PENDING = "pending", "Pending"
+    DONE = "done", "Done"
+    FAILED = "failed", "Failed"
+
+
+class DeletionStep(models.TextChoices):
+    LIST_ENTITIES = "list_entities", "List the entities upstream"
+    DELETE_ENTITIES = "delete_entities", "Delete the listed entities upstream"
+    PURGE_ACCOUNT = "purge_account", "Delete the account and its personal data"
+    FINISHED = "finished", "Finished"
+
+
+class AccountDeletion(ClaimedJob):
+    """A person's account being deleted: their entities upstream first, then the account. `subject_id` is the id
+    upstream knows them by; it stays (with no personal data) once the account is gone, as the record of it."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.OneToOneField(
+        User, null=True, blank=True, on_delete=models.SET_NULL, related_name="deletion", editable=False
+    )
+    subject_id = models.UUIDField(unique=True, editable=False)
+    state = models.CharField(max_length=16, choices=DeletionState.choices, default=DeletionState.PENDING)
+    step = models.CharField(max_length=32, choices=DeletionStep.choices, default=DeletionStep.LIST_ENTITIES)
+    entities_to_delete = models.JSONField(default=list, blank=True, editable=False)
+    entities_deleted = models.PositiveIntegerField(default=0, editable=False)
+    # "your account is being deleted": spared when the rest of their email is purged, until it has been sent
+    notice_email = models.ForeignKey(
+        "post_office.Email", null=True, blank=True, on_delete=models.SET_NULL, editable=False, related_name="+"
+    )
+    requested_at = models.DateTimeField(default=timezone.now, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+
+    class Meta:
+        ordering = ["-requested_at"]
+        indexes = [models.Index(fields=["state", "next_attempt_at"], name="accounts_deletion_due")]
+
+    def __str__(self) -> str:
+        return f"Deletion of {self.subject_id}"
+
+
+class ExportStatus(models.TextChoices):
+    PENDING = "pending", "Pending"
+    READY = "ready", "Ready"
+    FAILED = "failed", "Failed"
+    EXPIRED = "expired", "Expired"
+
+
+class DataExport(ClaimedJob):
+    """One export of a person's data: built by the worker into `document` (JSON), downloadable until
+    `expires_at`, then emptied."""
+
+    id = models.UUIDField(primary_key=True, default=uuid.uuid4, editable=False)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="exports", editable=False)
+    status = models.CharField(max_length=16, choices=ExportStatus.choices, default=ExportStatus.PENDING)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    completed_at = models.DateTimeField(null=True, blank=True, editable=False)
+    expires_at = models.DateTimeField(null=True, blank=True, editable=False)
+    document = models.TextField(null=True, blank=True, editable=False)  # noqa: DJ001  (null: none built or kept)
+    document_bytes = models.PositiveIntegerField(default=0, editable=False)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="accounts_export_due"),
+            models.Index(fields=["user", "-created_at"], name="accounts_export_user_created"),
+        ]
+        constraints = [
+            # at most one pending export per person, whatever races to make a second
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(status="pending"), name="accounts_export_one_pending"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Export {str(self.id)[:8]} ({self.status})"
+
+
+class PasswordResetAsk(models.Model):
+    """One ask for a reset link, saved the same whether or not an account uses the address, so asking does the
+    same work either way; the worker turns it into an email for an eligible account, or drops it."""
+
+    id = models.BigAutoField(primary_key=True)
+    email = models.CharField(max_length=254)
+    created_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"password reset ask {self.pk}"

@@ -12,12 +12,13 @@ from django.conf import settings
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
 from accounts import services
-from accounts.throttles import PasswordResetIpThrottle
+from accounts.throttles import PasswordResetIpThrottle, client_address
 from wisdom.errors import NON_FIELD_ERRORS
 
 TEMPLATE = "accounts/reset_password_page.html"
@@ -46,7 +47,9 @@ def reset_password_page(request: HttpRequest) -> HttpResponse:
 
     new_password = request.POST.get("new_password", "")[:PASSWORD_MAX_LENGTH]
     try:
-        services.password_reset_confirm(uid=uid, token=token, new_password=new_password)
+        services.password_reset_confirm(
+            uid=uid, token=token, new_password=new_password, address=client_address(request)
+        )
     except DjangoValidationError as exc:
         errors = exc.message_dict
         if NON_FIELD_ERRORS in errors or "__all__" in errors:  # the link died between the look and the submit
@@ -54,8 +57,18 @@ def reset_password_page(request: HttpRequest) -> HttpResponse:
         return _render(
             request, email=user.email, uid=uid, token=token, errors=errors.get("new_password", []), status=400
         )
-    return _render(request, done_email=user.email, login_url=request.build_absolute_uri("/auth/login"))
+    return _render(request, done_email=user.email, **log_in_next(request, user=user))
+
+
+def log_in_next(request: HttpRequest, *, user) -> dict:
+    """The context of accounts/log_in_next.html: the API's login for everyone, the admin's login page for staff
+    (the one login a browser can open; /auth/login answers a browser's GET with 405)."""
+    return {
+        "is_staff": user.is_staff,
+        "login_url": request.build_absolute_uri("/auth/login"),
+        "admin_login_url": request.build_absolute_uri(reverse("admin:login")),
+    }
 
 
 def _render(request: HttpRequest, *, status: int = 200, **context) -> HttpResponse:
-    return render(request, TEMPLATE, {"product_name": settings.PRODUCT_NAME, **context}, status=status)
+    return render(request, TEMPLATE, context, status=status)

@@ -50,3 +50,13 @@ class RefuseApiKeys(BasePermission):
 
     def has_permission(self, request, view) -> bool:
         return not is_api_key(request)
+
+
+class RefuseDelegated(BasePermission):
+    """403 for the service acting for a person (X-Service-Key with X-On-Behalf-Of): only the person may, with
+    their password (deleting the account)."""
+
+    message = "An account can be deleted only by its owner, not by a service acting for them."
+
+    def has_permission(self, request, view) -> bool:
+        return not (isinstance(request.auth, ServiceCredentials) and request.auth.delegated)

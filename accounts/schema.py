@@ -29,7 +29,7 @@ class ServiceKeyScheme(_DocumentedHeaderScheme):
             "in": "header",
             "name": "X-Service-Key",
             "description": "Internal services only, never a browser. Alone: the service itself (the invite admin "
-            "routes). With X-On-Behalf-Of: <user id>: that user, on any route they may call.",
+            "routes). With `X-On-Behalf-Of: <user id>`: that user, on any route they may call.",
         }
 
 

@@ -9,7 +9,7 @@ from django.db.models import QuerySet
 from django.db.models.expressions import Col
 
 from accounts.emails import email_key
-from accounts.models import ApiKey, User
+from accounts.models import ApiKey, DataExport, User
 
 
 def user_get_active(*, user_id: uuid.UUID) -> User | None:
@@ -103,3 +103,11 @@ def _user_statement(database) -> _UserStatement:
         quote(meta.pk.column),
     )
     return _UserStatement(sql=sql, attnames=[field.attname for field in fields], converters=converters)
+
+
+EXPORTS_LISTED = 50
+
+
+def data_export_list(*, user: User) -> QuerySet[DataExport]:
+    """The person's exports, newest first, without their documents."""
+    return DataExport.objects.filter(user=user).defer("document").order_by("-created_at", "-pk")[:EXPORTS_LISTED]

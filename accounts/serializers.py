@@ -1,17 +1,18 @@
 from rest_framework import serializers
 
 from accounts.models import ApiKey, User
+from wisdom.bodies import DocumentedFieldsOnly
 from wisdom.fields import EmailStringField, StringField
 
 PASSWORD_STYLE = {"input_type": "password"}
 
 
-class LoginSerializer(serializers.Serializer):
+class LoginSerializer(DocumentedFieldsOnly, serializers.Serializer):
     email = StringField(max_length=254, trim_whitespace=True)
     password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
 
 
-class RefreshSerializer(serializers.Serializer):
+class RefreshSerializer(DocumentedFieldsOnly, serializers.Serializer):
     refresh_token = StringField(max_length=4096)
 
 
@@ -42,29 +43,25 @@ class MeSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class MeUpdateSerializer(serializers.Serializer):
+class MeUpdateSerializer(DocumentedFieldsOnly, serializers.Serializer):
     """Only the names; any other field in the body is refused, not silently ignored."""
+
+    unknown_field_message = "This field cannot be changed here."
 
     first_name = StringField(required=False, allow_blank=True, max_length=150)
     last_name = StringField(required=False, allow_blank=True, max_length=150)
 
-    def validate(self, attrs: dict) -> dict:
-        unknown = sorted(set(self.initial_data) - set(self.fields)) if isinstance(self.initial_data, dict) else []
-        if unknown:
-            raise serializers.ValidationError({name: ["This field cannot be changed here."] for name in unknown})
-        return attrs
 
-
-class PasswordChangeSerializer(serializers.Serializer):
+class PasswordChangeSerializer(DocumentedFieldsOnly, serializers.Serializer):
     current_password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
     new_password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
 
 
-class PasswordResetSerializer(serializers.Serializer):
+class PasswordResetSerializer(DocumentedFieldsOnly, serializers.Serializer):
     email = EmailStringField(max_length=254)
 
 
-class PasswordResetConfirmSerializer(serializers.Serializer):
+class PasswordResetConfirmSerializer(DocumentedFieldsOnly, serializers.Serializer):
     uid = StringField(max_length=64, help_text="The `uid` of the reset link.")
     token = StringField(max_length=128, help_text="The `token` of the reset link.")
     new_password = StringField(max_length=4096, trim_whitespace=False, style=PASSWORD_STYLE)
@@ -74,7 +71,7 @@ class DetailSerializer(serializers.Serializer):
     detail = serializers.CharField()
 
 
-class ApiKeyCreateSerializer(serializers.Serializer):
+class ApiKeyCreateSerializer(DocumentedFieldsOnly, serializers.Serializer):
     name = StringField(min_length=1, max_length=50, help_text="Yours, to tell keys apart.")
     expires_at = serializers.DateTimeField(
         required=False, allow_null=True, help_text="ISO 8601, in the future; null or absent: never expires."

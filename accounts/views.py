@@ -1,4 +1,4 @@
-from drf_spectacular.utils import OpenApiExample, extend_schema
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema
 from rest_framework import status
 from rest_framework.permissions import AllowAny
 from rest_framework.response import Response
@@ -86,7 +86,15 @@ class RefreshView(APIView):
             request=RefreshSerializer,
             responses={
                 200: TokenPairSerializer,
-                401: openapi.error("Expired, tampered, reused or not a refresh token.", services.INVALID_REFRESH),
+                401: OpenApiResponse(
+                    openapi.ApiErrorSerializer,
+                    description="Expired, tampered, reused or not a refresh token; or one from a session that has "
+                    "ended (logout-all, a password change or reset).",
+                    examples=[
+                        OpenApiExample("Invalid", value={"detail": services.INVALID_REFRESH}, response_only=True),
+                        OpenApiExample("Session ended", value={"detail": services.SESSION_ENDED}, response_only=True),
+                    ],
+                ),
                 **NOT_ACCEPTABLE,
             },
             examples=[TOKEN_EXAMPLE],
@@ -157,7 +165,8 @@ class PasswordChangeView(APIView):
             tags=["auth"],
             summary="Change the password; every other session ends",
             description="Answers a fresh token pair: every token issued before, this request's included, stops "
-            "working. Django's password validators apply. A wrong current password counts as a failed login.",
+            "working; API keys keep working. Django's password validators apply. A wrong current password counts as a "
+            "failed login. The owner is told by email (when, from which address).",
             request=PasswordChangeSerializer,
             responses={
                 200: TokenPairSerializer,
@@ -269,7 +278,8 @@ class PasswordResetConfirmView(APIView):
             tags=["auth"],
             summary="Set a new password from a reset link; every earlier session ends",
             description="`uid` and `token` are the link's query parameters. The link then never works again; it "
-            "also stops working when it expires or the password changes otherwise.",
+            "also stops working when it expires or the password changes otherwise. Every earlier session ends and "
+            "every API key of the account is revoked; the owner is told by email (when, from which address).",
             request=PasswordResetConfirmSerializer,
             responses={
                 200: TokenPairSerializer,
@@ -291,7 +301,8 @@ class PasswordResetConfirmView(APIView):
     def post(self, request):
         serializer = PasswordResetConfirmSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        return Response(services.password_reset_confirm(**serializer.validated_data))
+        tokens = services.password_reset_confirm(address=client_address(request), **serializer.validated_data)
+        return Response(tokens)
 
 
 class ApiKeyListCreateView(APIView):
@@ -321,7 +332,7 @@ class ApiKeyListCreateView(APIView):
             summary="Make an API key; the key is in this answer only",
             description="Send the key as `X-API-Key: <key>`: it acts as you on every route a person may use, "
             "except the admin API, /auth/password and making keys (403). Revoked, expired, or whose owner is "
-            "inactive: 401.",
+            "inactive: 401. The owner is told by email (the key's name and prefix, when, from which address).",
             request=ApiKeyCreateSerializer,
             responses={201: ApiKeyCreatedSerializer, 403: REFUSES_API_KEYS, **NOT_ACCEPTABLE},
         )
@@ -329,7 +340,9 @@ class ApiKeyListCreateView(APIView):
     def post(self, request):
         serializer = ApiKeyCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        api_key, key = services.api_key_create(user=request.user, **serializer.validated_data)
+        api_key, key = services.api_key_create(
+            user=request.user, address=client_address(request), **serializer.validated_data
+        )
         return Response(ApiKeyCreatedSerializer(api_key, context={"key": key}).data, status=status.HTTP_201_CREATED)
 
 

@@ -3,12 +3,16 @@
 import threading
 from datetime import UTC, datetime
 
+from personal import agents_contract
 from personal.names import entity_name_problem
 
-ENTITY_FIELDS = frozenset({"name", "display_name", "description"})
-UPDATABLE_FIELDS = frozenset({"display_name", "description"})
-TEXT_LIMITS = {"display_name": 200, "description": 2000}
-CONTENT_MAX = 65_536
+# The limits are the contract's (personal/agents.openapi.yaml), so the double refuses exactly what it documents.
+ENTITY_FIELDS = agents_contract.fields("EntityCreate")
+UPDATABLE_FIELDS = agents_contract.fields("EntityUpdate")
+TEXT_LIMITS = {field: agents_contract.max_length("EntityUpdate", field) for field in sorted(UPDATABLE_FIELDS)}
+CONTENT_MAX = agents_contract.max_length("ChatRequest", "content")
+_PAGE = agents_contract.query_parameter("message_list", "limit")
+PAGE_DEFAULT, PAGE_MIN, PAGE_MAX = _PAGE["default"], _PAGE["minimum"], _PAGE["maximum"]
 
 
 class ContractError(Exception):
@@ -134,11 +138,11 @@ class Store:
 
     def history(self, owner: str, name: str, limit: str | None, before: str | None) -> list[dict]:
         try:
-            size = int(limit) if limit is not None else 50
+            size = int(limit) if limit is not None else PAGE_DEFAULT
         except ValueError:
             raise ContractError(422, "limit: must be an integer") from None
-        if not 1 <= size <= 200:
-            raise ContractError(422, "limit: must be between 1 and 200")
+        if not PAGE_MIN <= size <= PAGE_MAX:
+            raise ContractError(422, f"limit: must be between {PAGE_MIN} and {PAGE_MAX}")
         with self._lock:
             self._owned(owner, name)
             messages = self._conversations[name]

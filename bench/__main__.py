@@ -5,9 +5,11 @@ and write docs/benchmarks.md, keeping the raw figures in bench/results/results.j
 Needs PostgreSQL (the benchmark database is dropped and made anew), Redis, and wrk and hey (installed from
 Debian's packages by bench/tools.py when missing). Options and their BENCH_* environment defaults:
 `python -m bench --help`. `python -m bench --report` rewrites the report from the last run's results and
-the current bench/NOTES.md without running anything.
+the current bench/NOTES.md without running anything. `python -m bench --only streams` runs section 2c alone
+(thousands of streams beside the reference relay); its figures replace that section's in the last run's results.
 """
 
+import dataclasses
 import os
 import sys
 
@@ -16,18 +18,21 @@ import requests
 from bench import procs
 from bench.commands import CommandLog
 from bench.config import AGENTS_API_KEY, BenchConfig, build_parser, server_environment
-from bench.database import create_bench_user, recreate_database
+from bench.database import BYSTANDER_EMAIL, BenchUser, create_bench_user, recreate_database
 from bench.machine import describe_machine, server_settings
-from bench.report import render_report
+from bench.report import render_report, splice_section
+from bench.report_streams import render_streams
 from bench.results import RunResult, UnreadableResults, load_results, save_results
 from bench.scenarios.allowlist import allowlist_cost
 from bench.scenarios.cost import CostTarget, measure_cost, measure_scaling
 from bench.scenarios.hashing import logins_and_redeems
 from bench.scenarios.overhead import measure_overhead
 from bench.scenarios.profiling import profile_proxied_get
+from bench.scenarios.reset_timing import reset_timing
 from bench.scenarios.slow_chats import slow_chats
 from bench.scenarios.streaming import streaming
 from bench.servers import GUNICORN_COMMAND, Server, prepare_sqlite, reference_server, wisdom_server
+from bench.streams_section import WisdomVariant, stream_section
 from bench.target import ENTITY, Target
 from bench.tools import ensure_tools
 from tests.helpers.constants import PASSWORD
@@ -37,20 +42,8 @@ from tests.helpers.processes import ROOT, free_port
 
 def run(config: BenchConfig) -> RunResult:
     ensure_tools()
-    config.results_dir.mkdir(parents=True, exist_ok=True)
-    server_env = server_environment(database_url=config.database_url, cache_url=config.cache_url)
-    os.environ.update(server_env)  # this process reads and writes the same database as the server
-    recreate_database(config.database_url)
-
-    import django
-
-    django.setup()
+    server_env, user, commands = _prepare(config)
     allowlist = allowlist_cost()  # in-process, before any server competes for the cores
-    user = create_bench_user()
-    commands = CommandLog()
-    commands.hide(user.access_token, "<token>")
-    commands.hide(AGENTS_API_KEY, "<key>")
-    commands.hide(PASSWORD, "<password>")
 
     log_dir = config.results_dir
     with running_double(api_key=AGENTS_API_KEY, log_path=log_dir / "double.log") as double:
@@ -75,10 +68,16 @@ def run(config: BenchConfig) -> RunResult:
             cost, scaling = _cost(config, target, user=user, server_env=server_env)
             profile = profile_proxied_get(target, seconds=config.seconds, results_dir=config.results_dir)
             chats = slow_chats(target, chats=config.chats)
-            streams = streaming(target, streams=config.streams, seconds=config.stream_seconds)
+            streamed = streaming(target, streams=config.streams, seconds=config.stream_seconds)
             hashing = logins_and_redeems(target, seconds=config.seconds)
+            resets = reset_timing(server_env, log_dir=log_dir, commands=commands, asks=config.reset_asks)
         finally:
             procs.stop(wisdom)
+    try:
+        streams = _streams(config, server_env=server_env, streamer=user, commands=commands)
+    except Exception as e:  # the other sections' figures are still written; main() then fails
+        print(f"python -m bench: section 2c (streams) failed: {e!r}", file=sys.stderr)
+        streams = None
     return RunResult(
         machine=describe_machine(),
         settings=server_settings(server_env),
@@ -88,10 +87,63 @@ def run(config: BenchConfig) -> RunResult:
         scaling=scaling,
         profile=profile,
         slow_chats=chats,
-        streaming=streams,
+        streaming=streamed,
         hashing=hashing,
         allowlist=allowlist,
+        reset_timing=resets,
         commands=commands.lines(),
+        streams=streams,
+    )
+
+
+def run_streams_only(config: BenchConfig, earlier: RunResult | None) -> RunResult:
+    """Section 2c alone; the other sections as the last run left them (none if there was none)."""
+    server_env, user, commands = _prepare(config)
+    streams = _streams(config, server_env=server_env, streamer=user, commands=commands)
+    if earlier is not None:
+        kept = [line for line in earlier.commands if line not in commands.lines()]
+        return dataclasses.replace(earlier, streams=streams, commands=(*kept, *commands.lines()))
+    return RunResult(
+        machine=describe_machine(),
+        settings=server_settings(server_env),
+        gunicorn_command=" ".join(GUNICORN_COMMAND),
+        overhead=None, cost=None, scaling=None, profile=None, slow_chats=None, streaming=None, hashing=None,
+        allowlist=None, reset_timing=None, commands=commands.lines(), streams=streams,
+    )  # fmt: skip
+
+
+def _prepare(config: BenchConfig) -> tuple[dict[str, str], BenchUser, CommandLog]:
+    """A fresh benchmark database with the benchmark user; Django set up in this process."""
+    config.results_dir.mkdir(parents=True, exist_ok=True)
+    server_env = server_environment(database_url=config.database_url, cache_url=config.cache_url)
+    os.environ.update(server_env)  # this process reads and writes the same database as the server
+    recreate_database(config.database_url)
+
+    import django
+
+    django.setup()
+    user = create_bench_user()
+    commands = CommandLog()
+    commands.hide(user.access_token, "<token>")
+    commands.hide(AGENTS_API_KEY, "<key>")
+    commands.hide(PASSWORD, "<password>")
+    return server_env, user, commands
+
+
+def _streams(config: BenchConfig, *, server_env: dict[str, str], streamer: BenchUser, commands: CommandLog):
+    from django.conf import settings
+
+    return stream_section(
+        variants=tuple(WisdomVariant.parse(text) for text in config.stream_wisdom),
+        server_env=server_env,
+        signing_key=settings.SIMPLE_JWT["SIGNING_KEY"],
+        streamer=streamer,
+        bystander=create_bench_user(email=BYSTANDER_EMAIL, plan="free"),
+        counts=list(config.stream_counts),
+        stream_seconds=config.stream_length,
+        ramp_seconds=config.stream_ramp,
+        log_dir=config.results_dir,
+        commands=commands,
     )
 
 
@@ -157,6 +209,22 @@ def write_report(config: BenchConfig, results: RunResult) -> None:
     config.report_path.write_text(render_report(results, notes=notes))
 
 
+def _write_streams_report(config: BenchConfig, results: RunResult) -> None:
+    """With no whole run's results to render from, the section goes into the report as it stands, and the
+    notes after the exact commands are bench/NOTES.md as it is now."""
+    if results.overhead is not None or not config.report_path.exists():
+        write_report(config, results)
+        return
+    report = splice_section(
+        config.report_path.read_text(), render_streams(results.streams), before=("## 3. ", "## Exact commands")
+    )
+    commands_at = report.find("## Exact commands")
+    notes_at = report.find("```\n\n", report.find("```", commands_at) + 3) if commands_at >= 0 else -1
+    if notes_at >= 0 and config.notes_path.exists():
+        report = report[: notes_at + 3] + "\n\n" + config.notes_path.read_text()
+    config.report_path.write_text(report)
+
+
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     config = BenchConfig.from_args(args)
@@ -170,11 +238,21 @@ def main(argv: list[str] | None = None) -> int:
         write_report(config, results)
         print(f"wrote {report} from {raw}")
         return 0
+    if config.only == "streams":
+        try:
+            earlier = load_results(config.results_path)
+        except UnreadableResults:
+            earlier = None
+        results = run_streams_only(config, earlier)
+        save_results(results, config.results_path)
+        _write_streams_report(config, results)
+        print(f"wrote section 2c into {report} (raw: {raw})")
+        return 0
     results = run(config)
     save_results(results, config.results_path)
     write_report(config, results)
     print(f"wrote {report} (raw: {raw})")
-    return 0
+    return 0 if results.streams is not None else 1
 
 
 if __name__ == "__main__":

@@ -32,6 +32,12 @@ class BenchConfig:
     chats: int
     streams: int
     stream_seconds: int
+    reset_asks: int
+    only: str | None
+    stream_counts: tuple[int, ...]
+    stream_length: int
+    stream_ramp: int
+    stream_wisdom: tuple[str, ...]  # label=config[@checkout], parsed by bench.streams_section.WisdomVariant
     results_dir: Path
     report_path: Path
     notes_path: Path
@@ -50,6 +56,12 @@ class BenchConfig:
             chats=args.chats,
             streams=args.streams,
             stream_seconds=args.stream_seconds,
+            reset_asks=args.reset_asks,
+            only=args.only,
+            stream_counts=tuple(args.stream_counts),
+            stream_length=args.stream_length,
+            stream_ramp=args.stream_ramp,
+            stream_wisdom=tuple(args.stream_wisdom or ("wisdom=gunicorn.conf.py",)),
             results_dir=ROOT / "bench" / "results",
             report_path=ROOT / "docs" / "benchmarks.md",
             notes_path=ROOT / "bench" / "NOTES.md",
@@ -105,7 +117,47 @@ def build_parser() -> argparse.ArgumentParser:
         default=os.environ.get("BENCH_STREAM_SECONDS", "10"),
         help="how long each of those streams lasts (env BENCH_STREAM_SECONDS; default %(default)s)",
     )
+    parser.add_argument(
+        "--reset-asks",
+        type=_positive_int,
+        default=os.environ.get("BENCH_RESET_ASKS", "400"),
+        help="password reset asks per kind, with and without an account (env BENCH_RESET_ASKS; default %(default)s)",
+    )
+    parser.add_argument(
+        "--only",
+        choices=["streams"],
+        help="run this section alone (its figures replace that section's in the last run's results, if any)",
+    )
+    parser.add_argument(
+        "--stream-counts",
+        type=_positive_ints,
+        default=os.environ.get("BENCH_STREAM_COUNTS", "300,1000,3000"),
+        help="section 2c: how many simultaneous streams, run by run (env BENCH_STREAM_COUNTS; default %(default)s)",
+    )
+    parser.add_argument(
+        "--stream-length",
+        type=_positive_int,
+        default=os.environ.get("BENCH_STREAM_LENGTH", "20"),
+        help="section 2c: seconds each stream lasts, one delta a second (env BENCH_STREAM_LENGTH; default %(default)s)",
+    )
+    parser.add_argument(
+        "--stream-ramp",
+        type=_positive_int,
+        default=os.environ.get("BENCH_STREAM_RAMP", "10"),
+        help="section 2c: the streams start evenly over this many seconds (env BENCH_STREAM_RAMP; default %(default)s)",
+    )
+    parser.add_argument(
+        "--stream-wisdom",
+        action="append",
+        metavar="LABEL=CONFIG[@CHECKOUT]",
+        help="section 2c: a wisdom to measure (repeatable; default: wisdom=gunicorn.conf.py, this checkout), e.g. "
+        "'wisdom gevent=bench/gunicorn.gevent.conf.py' or 'other=gunicorn.conf.py@/path/to/checkout'",
+    )
     return parser
+
+
+def _positive_ints(text: str) -> list[int]:
+    return [_positive_int(part.strip()) for part in text.split(",") if part.strip()]
 
 
 def _positive_int(text: str) -> int:

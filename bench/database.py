@@ -11,6 +11,7 @@ from tests.helpers.constants import PASSWORD
 from tests.helpers.processes import ROOT
 
 BENCH_EMAIL = "bench@example.com"
+BYSTANDER_EMAIL = "bystander@example.com"
 
 
 @dataclass(frozen=True)
@@ -32,16 +33,15 @@ def recreate_database(database_url: str) -> None:
     subprocess.run([sys.executable, "manage.py", "migrate", "--noinput", "-v", "0"], cwd=ROOT, check=True, timeout=300)
 
 
-def create_bench_user() -> BenchUser:
-    """An enterprise user (no entity cap) with the suite's password, and an access token for it."""
+def create_bench_user(*, email: str = BENCH_EMAIL, plan: str = "enterprise") -> BenchUser:
+    """A user (by default enterprise: no entity cap, no message limit) with the suite's password, and an access
+    token for it."""
     from django.contrib.auth.hashers import make_password
 
-    from accounts.models import Plan, User
+    from accounts.models import User
     from accounts.services import tokens_for
 
-    user = User.objects.create(
-        email=BENCH_EMAIL, password=make_password(PASSWORD), first_name="Bench", plan=Plan.ENTERPRISE
-    )
+    user = User.objects.create(email=email, password=make_password(PASSWORD), first_name="Bench", plan=plan)
     return BenchUser(
         id=str(user.pk),
         email=user.email,
@@ -50,3 +50,11 @@ def create_bench_user() -> BenchUser:
         plan=str(user.plan.value if hasattr(user.plan, "value") else user.plan),
         token_version=user.token_version,
     )
+
+
+def fresh_access_token(user_id: str) -> str:
+    """A new access token for a user made earlier in the run (an access token lives 30 minutes)."""
+    from accounts.models import User
+    from accounts.services import tokens_for
+
+    return tokens_for(user=User.objects.get(pk=user_id))["access_token"]

@@ -2,6 +2,7 @@
 
 import os
 import platform
+import shutil
 import subprocess
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -32,8 +33,15 @@ def describe_machine() -> Machine:
         python=platform.python_version(),
         kernel=platform.release(),
         postgres=_postgres_version(),
-        wrk=subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10).stdout.splitlines()[0],
+        wrk=_wrk_version(),
     )
+
+
+def _wrk_version() -> str:
+    """`python -m bench --only streams` needs no wrk."""
+    if shutil.which("wrk") is None:
+        return "wrk (not installed)"
+    return subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10).stdout.splitlines()[0]
 
 
 def server_settings(server_env: dict[str, str]) -> dict[str, str]:

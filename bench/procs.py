@@ -13,7 +13,10 @@ import psutil
 
 from tests.helpers.processes import ROOT, stop, wait_until_up
 
-__all__ = ["PeakMemory", "cpu_seconds", "peak_rss", "rss_bytes", "start", "stop", "tree"]
+__all__ = [
+    "Footprint", "PeakMemory", "cpu_seconds", "footprint", "peak_footprint", "peak_rss", "rss_bytes", "start", "stop",
+    "stop_tree", "tree",
+]  # fmt: skip
 
 
 def start(command: list[str], *, env: dict[str, str], log: Path, health_url: str, cwd: Path = ROOT) -> subprocess.Popen:
@@ -73,3 +76,69 @@ def peak_rss(pids: list[int], interval: float = 0.05) -> Iterator[PeakMemory]:
     finally:
         done.set()
         sampler.join()
+
+
+@dataclass
+class Footprint:
+    """A process tree at one moment (or the most of each over a while): proportional and resident memory (bytes),
+    OS threads, open file descriptors, processes."""
+
+    pss: int = 0
+    rss: int = 0
+    threads: int = 0
+    fds: int = 0
+    processes: int = 0
+
+    def most(self, other: "Footprint") -> None:
+        for name in ("pss", "rss", "threads", "fds", "processes"):
+            setattr(self, name, max(getattr(self, name), getattr(other, name)))
+
+
+def footprint(pid: int) -> Footprint:
+    """PSS counts a page shared by the master and its forked workers once in all, not once per process."""
+    seen = Footprint()
+    for proc in tree(pid):
+        try:
+            memory = proc.memory_full_info()
+            seen.pss += memory.pss
+            seen.rss += memory.rss
+            seen.threads += proc.num_threads()
+            seen.fds += proc.num_fds()
+            seen.processes += 1
+        except psutil.NoSuchProcess:
+            pass
+    return seen
+
+
+@contextmanager
+def peak_footprint(pid: int, interval: float = 0.5) -> Iterator[Footprint]:
+    """The most of each of footprint(pid)'s figures while the block runs; final once it ends."""
+    result = Footprint()
+    done = threading.Event()
+
+    def sample() -> None:
+        while not done.is_set():
+            result.most(footprint(pid))
+            done.wait(interval)
+
+    sampler = threading.Thread(target=sample, daemon=True)
+    sampler.start()
+    try:
+        yield result
+    finally:
+        done.set()
+        sampler.join()
+
+
+def stop_tree(process: subprocess.Popen, timeout: float = 5) -> None:
+    """SIGTERM to the root; whatever of its tree is left after `timeout` (a worker still draining) is killed."""
+    try:
+        children = psutil.Process(process.pid).children(recursive=True)
+    except psutil.NoSuchProcess:
+        children = []
+    stop(process, timeout=timeout)
+    for child in children:
+        try:
+            child.kill()
+        except psutil.NoSuchProcess:
+            pass

@@ -1,11 +1,13 @@
 """docs/benchmarks.md from a run's results: one renderer per section, composed by `render_report`."""
 
+from bench.report_streams import render_streams
 from bench.results import RunResult
 from bench.scenarios.allowlist import AllowlistResult
 from bench.scenarios.cost import CostResult, ScalingResult
 from bench.scenarios.hashing import CallFigures, HashingResult
 from bench.scenarios.overhead import OverheadResult, PathFigures
 from bench.scenarios.profiling import ProfileResult
+from bench.scenarios.reset_timing import ResetTimingResult
 from bench.scenarios.slow_chats import SlowChatsResult
 from bench.scenarios.streaming import ADDED_FIRST_DELTA_TARGET_MS, FirstDeltaFigures, StreamingResult
 
@@ -20,21 +22,39 @@ ADDED_P50_VS_DIRECT_TARGET_MS = 1.5
 
 
 def render_report(run: RunResult, *, notes: str | None) -> str:
-    """The whole report; `notes` (bench/NOTES.md, written by hand) follow the measured sections."""
-    sections = [
-        render_header(run),
-        render_overhead(run.overhead, agents_pool_size=int(run.settings["INTUNO_AGENTS_POOL_SIZE"])),
-        render_cost(run.cost, run.scaling),
-        render_slow_chats(run.slow_chats),
-        render_streaming(run.streaming),
-        render_hashing(run.hashing),
-        render_allowlist(run.allowlist),
-        render_profile(run.profile),
-        render_commands(run.commands),
+    """The whole report; `notes` (bench/NOTES.md, written by hand) follow the measured sections. A section
+    that was not run (`python -m bench --only ...` with no earlier results) is left out."""
+    pool_size = int(run.settings["INTUNO_AGENTS_POOL_SIZE"])
+    measured = [
+        run.overhead and render_overhead(run.overhead, agents_pool_size=pool_size),
+        run.cost and run.scaling and render_cost(run.cost, run.scaling),
+        run.slow_chats and render_slow_chats(run.slow_chats),
+        run.streaming and render_streaming(run.streaming),
+        run.streams and render_streams(run.streams),
+        run.hashing and render_hashing(run.hashing),
+        run.allowlist and render_allowlist(run.allowlist),
+        run.reset_timing and render_reset_timing(run.reset_timing),
+        run.profile and render_profile(run.profile),
     ]
+    sections = [render_header(run), *(section for section in measured if section), render_commands(run.commands)]
     if notes:
         sections.append(notes)
     return "\n\n".join(sections) + ("" if notes else "\n")
+
+
+def splice_section(report: str, section: str, *, before: tuple[str, ...]) -> str:
+    """`report` with the section of the same heading as `section` replaced by it, or it inserted before the
+    first heading that starts with one of `before` (else at the end): a section run alone, in the last report."""
+    heading = section.split("\n", 1)[0]
+    number = heading.split(" ", 2)[1]  # "## 2c. Thousands ..." -> "2c."
+    parts = report.split("\n\n## ")
+    body = [part if i == 0 else f"## {part}" for i, part in enumerate(parts)]
+    for i, part in enumerate(body):
+        if part.startswith(f"## {number} "):
+            body[i] = section
+            return "\n\n".join(body)
+    at = next((i for i, part in enumerate(body) if part.startswith(before)), len(body))
+    return "\n\n".join([*body[:at], section, *body[at:]])
 
 
 def render_header(run: RunResult) -> str:
@@ -247,6 +267,20 @@ def render_allowlist(allowlist: AllowlistResult) -> str:
             f"| `{cost.how}` | {cost.microseconds:.2f} | {cost.microseconds / cheapest:.0f} | {cost.calls_per_repeat} |"
             for cost in allowlist.costs
         ),
+    )
+
+
+def render_reset_timing(resets: ResetTimingResult) -> str:
+    return _lines(
+        "## 5. Password reset asks: an address with an account beside one without",
+        "",
+        f"`POST /auth/password-reset`, {resets.asks} asks of each kind, one at a time over one connection, the kinds "
+        "taking turns; every ask recorded (no per-address cap). The answer must not tell them apart by its time.",
+        "",
+        "| address | p50 ms | p90 ms |",
+        "|---|---|---|",
+        f"| with an account | {resets.known_p50_ms:.2f} | {resets.known_p90_ms:.2f} |",
+        f"| without | {resets.unknown_p50_ms:.2f} | {resets.unknown_p90_ms:.2f} |",
     )
 
 

@@ -1,5 +1,6 @@
-"""The servers the cost scenarios compare: wisdom under gunicorn (on PostgreSQL or on a SQLite file) and the
-reference proxy (bench/reference.py) under uvicorn, both in front of the same agents double."""
+"""The servers the scenarios compare: wisdom under gunicorn (on PostgreSQL or on a SQLite file) and the
+reference proxy (bench/reference.py) under uvicorn, both in front of the same agents double; for the stream
+section, the reference stream relay (bench/stream_relay.py) and the async upstream (bench/stream_upstream.py)."""
 
 import subprocess
 import sys
@@ -47,13 +48,19 @@ def other_server_command(server: str, *, port: int, workers: int, threads: int) 
 
 @contextmanager
 def wisdom_server(
-    env: dict[str, str], *, log: Path, commands: CommandLog, label: str, cwd: Path = ROOT
+    env: dict[str, str],
+    *,
+    log: Path,
+    commands: CommandLog,
+    label: str,
+    cwd: Path = ROOT,
+    config: str = "gunicorn.conf.py",
 ) -> Iterator[Server]:
-    """gunicorn with the committed gunicorn.conf.py of the checkout at `cwd`, on a free port (or the server that
-    BENCH_SERVER names, see other_server_command)."""
+    """gunicorn with the committed gunicorn.conf.py (or `config`) of the checkout at `cwd`, on a free port (or
+    the server that BENCH_SERVER names, see other_server_command). Stopped with all its workers."""
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    command = GUNICORN_COMMAND
+    command = [*GUNICORN_COMMAND[:-2], str(config), GUNICORN_COMMAND[-1]]
     if env.get("BENCH_SERVER"):
         workers, threads = int(env.get("WEB_CONCURRENCY", "2")), int(env.get("GUNICORN_THREADS", "150"))
         command = other_server_command(env["BENCH_SERVER"], port=port, workers=workers, threads=threads)
@@ -64,7 +71,7 @@ def wisdom_server(
     try:
         yield Server(url=url, pid=process.pid)
     finally:
-        procs.stop(process)
+        procs.stop_tree(process)
 
 
 @contextmanager
@@ -108,3 +115,38 @@ def prepare_sqlite(path: Path, *, env: dict[str, str], user: BenchUser) -> str:
     )
     subprocess.run([sys.executable, "-c", copy], **run)
     return url
+
+
+@contextmanager
+def stream_upstream(*, api_key: str, deltas: int, interval: float, log: Path, commands: CommandLog) -> Iterator[Server]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "bench.stream_upstream", "--port", str(port), "--api-key", api_key,
+               "--deltas", str(deltas), "--interval", str(interval)]  # fmt: skip
+    commands.record("async upstream for streams", command)
+    process = procs.start(command, env={}, log=log, health_url=f"{url}/__health")
+    try:
+        yield Server(url=url, pid=process.pid)
+    finally:
+        procs.stop_tree(process)
+
+
+@contextmanager
+def stream_relay_server(
+    *, upstream: str, upstream_key: str, signing_key: str, token_version: int, log: Path, commands: CommandLog
+) -> Iterator[Server]:
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [sys.executable, "-m", "bench.stream_relay", "--port", str(port)]
+    commands.record("reference stream relay", command)
+    env = {
+        "REFERENCE_UPSTREAM": upstream,
+        "REFERENCE_UPSTREAM_KEY": upstream_key,
+        "REFERENCE_SIGNING_KEY": signing_key,
+        "REFERENCE_TOKEN_VERSION": str(token_version),
+    }
+    process = procs.start(command, env=env, log=log, health_url=f"{url}/healthz")
+    try:
+        yield Server(url=url, pid=process.pid)
+    finally:
+        procs.stop_tree(process)

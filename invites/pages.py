@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_protect
 from django.views.decorators.http import require_http_methods
 
+from accounts.pages import log_in_next
 from accounts.services import EmailTaken
 from invites import services
 from invites.errors import InviteGone, InviteNotFound
@@ -56,7 +57,8 @@ def invite_page(request: HttpRequest) -> HttpResponse:
         return _form(request, invite=invite, token=token, values={"email": invite.email})
 
     values = {name: request.POST.get(name, "") for name, *_ in FIELDS if name != "password"}
-    signup = RedeemSerializer(data=request.POST)
+    # the form's own fields: the CSRF token is the page's, not the signup's
+    signup = RedeemSerializer(data={name: request.POST[name] for name, *_ in FIELDS if name in request.POST})
     if not signup.is_valid():
         return _form(request, invite=invite, token=token, values=values, errors=field_errors(signup.errors), status=400)
     try:
@@ -70,7 +72,7 @@ def invite_page(request: HttpRequest) -> HttpResponse:
         )
     except (InviteNotFound, InviteGone) as exc:  # spent by someone else between the look and the submit
         return _problem(request, "This invite cannot be used", str(exc.detail), status=exc.status_code)
-    context = {"created_email": user.email, "login_url": request.build_absolute_uri("/auth/login")}
+    context = {"created_email": user.email, **log_in_next(request, user=user)}
     return render(request, TEMPLATE, context, status=201)
 
 

@@ -3,6 +3,7 @@
 from rest_framework import serializers
 
 from invites.models import MAX_EXPIRES_IN_DAYS, MAX_USES_LIMIT, Invite, InviteRedemption, InviteStatus
+from wisdom.bodies import DocumentedFieldsOnly
 from wisdom.fields import EmailStringField, IntegerField, StringField
 
 
@@ -24,7 +25,7 @@ INVITER_NAME_HELP = "The inviter's first name, else full name, else null; never 
 # --- input ----------------------------------------------------------------------------------
 
 
-class InviteCreateSerializer(serializers.Serializer):
+class InviteCreateSerializer(DocumentedFieldsOnly, serializers.Serializer):
     email = EmailStringField(required=False, allow_blank=True, max_length=254)
     note = StringField(required=False, allow_blank=True, max_length=255)
     expires_at = serializers.DateTimeField(
@@ -68,7 +69,7 @@ class InviteListFilterSerializer(serializers.Serializer):
         return super().to_internal_value(data)
 
 
-class RedeemSerializer(serializers.Serializer):
+class RedeemSerializer(DocumentedFieldsOnly, serializers.Serializer):
     email = EmailStringField(
         required=False, allow_blank=True, max_length=254, help_text="Defaults to the invite's email."
     )

@@ -3,16 +3,17 @@
 
 django-post-office holds the queue (its Email rows, every attempt in its Log, both shown in the admin). This module
 renders our templates into it and runs the sending policy: claim one due email at a time (skipping any another
-worker holds), send it through Django's email backend (each SMTP wait bounded by EMAIL_TIMEOUT), and on failure
-retry after MAIL_RETRY_FIRST_SECONDS, doubling the gap up to MAIL_RETRY_MAX_SECONDS; an email still unsent
-MAIL_GIVE_UP_SECONDS after it was queued, or refused for good (a 5xx for its recipient or content), is marked
-failed. Delivery is at least once: only a worker that dies between the server's acceptance and recording it sends
-an email twice.
+worker holds), send it through Django's email backend (each SMTP wait bounded by EMAIL_TIMEOUT, the whole send by
+MAIL_SEND_DEADLINE_SECONDS, which the claim outlasts), and on failure retry after MAIL_RETRY_FIRST_SECONDS,
+doubling the gap up to MAIL_RETRY_MAX_SECONDS; an email still unsent MAIL_GIVE_UP_SECONDS after it was queued, or
+refused for good (a 5xx for its recipient or content), is marked failed. Delivery is at least once: only a worker
+that dies (or hits the deadline) between the server's acceptance and recording it sends an email twice.
 """
 
 import logging
 import re
 import smtplib
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
@@ -24,6 +25,8 @@ from django.db.models import F, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 from post_office.models import PRIORITY, STATUS, Email, Log
+
+from mail.signals import outbox_filling
 
 logger = logging.getLogger(__name__)
 
@@ -94,15 +97,25 @@ def retry_delay(*, attempts: int) -> timedelta:
     return timedelta(seconds=min(seconds, settings.MAIL_RETRY_MAX_SECONDS))
 
 
+CLAIM_MARGIN_SECONDS = 30  # past the send's deadline: the database writes around it, a slow DNS answer
+
+
+class SendDeadlineExceeded(TimeoutError):
+    """The whole send took longer than MAIL_SEND_DEADLINE_SECONDS; its connection was cut."""
+
+
 def claim_seconds() -> float:
-    """How long a claimed email is left to the worker that claimed it: longer than any one send can take
-    (each SMTP step waits at most EMAIL_TIMEOUT); after that a worker that died has let it go."""
-    return max(60.0, 10 * settings.EMAIL_TIMEOUT)
+    """How long a claimed email is left to the worker that claimed it: longer than any one send can take (its
+    total deadline); after that a worker that died has let it go."""
+    return settings.MAIL_SEND_DEADLINE_SECONDS + CLAIM_MARGIN_SECONDS
 
 
 def outbox_send_due(*, keep_going: Callable[[], bool] = lambda: True) -> OutboxRun:
     """Sends every email that is due now, one at a time; each failure is rescheduled, never retried in this pass."""
     run = OutboxRun()
+    for receiver, result in outbox_filling.send_robust(sender=None):
+        if isinstance(result, Exception):  # one app's defect must not stop the outbox; the next pass tries again
+            logger.error("mail: %s failed before sending: %s", receiver.__qualname__, type(result).__name__)
     run.failed += outbox_give_up_stale()
     connection = get_connection()  # settings.EMAIL_BACKEND; the SMTP backend applies EMAIL_TIMEOUT
     attempted: list[int] = []
@@ -154,9 +167,43 @@ def _claim_next_due(*, exclude: list[int]) -> Email | None:
     return email
 
 
+def email_send_within_deadline(*, connection, message, seconds: float) -> None:
+    """Sends through `connection`, cutting it (an abortable backend: mail.backends) once `seconds` have passed;
+    then raises SendDeadlineExceeded. A send cut after the server accepted it counts as failed (and is retried)."""
+    lock = threading.Lock()
+    state = {"done": False, "cut": False}
+
+    def cut() -> None:
+        with lock:
+            if state["done"]:
+                return
+            state["cut"] = True
+        abort = getattr(connection, "abort", None)
+        if abort is not None:
+            abort()
+
+    timer = threading.Timer(seconds, cut)
+    timer.daemon = True
+    timer.start()
+    try:
+        connection.send_messages([message])
+    except Exception:
+        if state["cut"]:
+            raise SendDeadlineExceeded(f"Not sent within the send deadline of {seconds:g} s.") from None
+        raise
+    finally:
+        with lock:
+            state["done"] = True
+        timer.cancel()
+    if state["cut"]:  # the last reply was read as the connection was cut: sent, and the connection is gone
+        _close_quietly(connection)
+
+
 def _send_one(*, email: Email, connection, run: OutboxRun) -> None:
     try:
-        connection.send_messages([email.email_message()])
+        email_send_within_deadline(
+            connection=connection, message=email.email_message(), seconds=settings.MAIL_SEND_DEADLINE_SECONDS
+        )
     except Exception as exc:  # any backend's failure: recorded, retried; the worker goes on
         _close_quietly(connection)
         if _record_failure(email=email, error=exc):

@@ -1,4 +1,4 @@
-"""The agents service's contract: paths, headers, time-outs, and typed errors for everything that goes wrong.
+"""The agents service's calls (contract: personal/agents.openapi.yaml): paths, headers, time-outs, typed errors.
 
 One AgentsClient per process over one bounded session (personal/transport/): pooled keep-alive connections, a
 total deadline per call and a cap on what is read. Plain calls and a chat asked for as a stream take one path:
@@ -23,6 +23,7 @@ from django.core.signals import setting_changed
 from django.dispatch import receiver
 from urllib3.exceptions import ProtocolError
 
+from personal import agents_contract
 from personal.errors import AgentsCredentialsRejected, AgentsFailed, AgentsRateLimited, AgentsRefused
 from personal.transport import BoundedResponse, BoundedSession, UpstreamStream
 from personal.transport.deadline import total_deadline
@@ -31,20 +32,10 @@ from wisdom import request_context
 
 logger = logging.getLogger(__name__)
 
-# What the agents service may refuse each call with (its contract, as agents_double/store.py keeps it): that
-# status passes through with upstream's detail. Any other refusal breaks the contract and is a 502, so each
-# route documents exactly what it can answer (personal/openapi.py reads this table).
-REFUSALS: dict[str, frozenset[int]] = {
-    "entity_list": frozenset(),
-    "entity_create": frozenset({409, 422}),  # the name is taken; a field upstream refuses
-    "entity_get": frozenset({403, 404}),
-    "entity_update": frozenset({403, 404, 422}),
-    "entity_delete": frozenset({403, 404}),
-    "entity_pause": frozenset({403, 404}),
-    "entity_resume": frozenset({403, 404}),
-    "message_send": frozenset({403, 404, 409, 422}),  # 409: the entity is paused
-    "message_list": frozenset({403, 404, 422}),  # 422: a cursor upstream does not know
-}
+# What the agents service may refuse each call with (its contract, personal/agents.openapi.yaml): that status passes
+# through with upstream's detail. Any other refusal breaks the contract and is a 502, so each route documents
+# exactly what it can answer (personal/openapi.py reads this table).
+REFUSALS: dict[str, frozenset[int]] = agents_contract.refusals()
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "DELETE"})
 LOGGED_BODY_CHARS = 500
 DETAIL_MAX_CHARS = 1000

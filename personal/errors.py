@@ -12,6 +12,8 @@ from wisdom.errors import ApiError
 QUOTA_CODE = "entity_quota_exceeded"
 MESSAGE_QUOTA_CODE = "message_quota_exceeded"
 UPSTREAM_RATE_LIMITED_CODE = "upstream_rate_limited"
+STREAM_LIMIT_CODE = "stream_limit_exceeded"
+STREAM_CAPACITY_CODE = "stream_capacity_reached"
 
 
 class EntityQuotaExceeded(ApiError):
@@ -37,6 +39,33 @@ class MessageQuotaExceeded(ApiError):
             extra={"code": MESSAGE_QUOTA_CODE, "plan": plan, "limit": limit, "window": window},
             headers=headers,
         )
+
+
+class StreamLimitExceeded(ApiError):
+    """The user already has as many streams open as the plan allows; refused before upstream is asked."""
+
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = STREAM_LIMIT_CODE
+    RETRY_AFTER_SECONDS = "5"
+
+    def __init__(self, *, plan: str, limit: int):
+        super().__init__(
+            f"Stream limit reached for the {plan} plan ({limit} open at once); end one first.",
+            extra={"code": STREAM_LIMIT_CODE, "plan": plan, "limit": limit},
+            headers={"Retry-After": self.RETRY_AFTER_SECONDS},
+        )
+
+
+class StreamCapacityReached(ApiError):
+    """This worker relays as many streams as it may; refused at once, never queued (another may have room)."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The server is relaying as many streams as it can; try again shortly."
+    default_code = STREAM_CAPACITY_CODE
+    RETRY_AFTER_SECONDS = "5"
+
+    def __init__(self):
+        super().__init__(extra={"code": STREAM_CAPACITY_CODE}, headers={"Retry-After": self.RETRY_AFTER_SECONDS})
 
 
 class AgentsError(ApiError):
@@ -108,6 +137,32 @@ class AgentsTimeout(AgentsError):
     status_code = status.HTTP_504_GATEWAY_TIMEOUT
     default_detail = "The agents service did not answer in time."
     default_code = "agents_timeout"
+
+
+IDEMPOTENCY_IN_PROGRESS_CODE = "idempotency_in_progress"
+IDEMPOTENCY_KEY_REUSED_CODE = "idempotency_key_reused"
+
+
+class IdempotencyInProgress(ApiError):
+    """The first request with this Idempotency-Key has not answered yet: retry after `Retry-After`."""
+
+    status_code = status.HTTP_409_CONFLICT
+    default_detail = "A request with this Idempotency-Key is still in progress; retry shortly."
+    default_code = IDEMPOTENCY_IN_PROGRESS_CODE
+
+    def __init__(self, *, retry_after: int):
+        super().__init__(extra={"code": IDEMPOTENCY_IN_PROGRESS_CODE}, headers={"Retry-After": str(retry_after)})
+
+
+class IdempotencyKeyReused(ApiError):
+    """This Idempotency-Key was first used for another request (another body or route)."""
+
+    status_code = status.HTTP_422_UNPROCESSABLE_ENTITY
+    default_detail = "This Idempotency-Key was used for a different request; use a new key for a new request."
+    default_code = IDEMPOTENCY_KEY_REUSED_CODE
+
+    def __init__(self):
+        super().__init__(extra={"code": IDEMPOTENCY_KEY_REUSED_CODE})
 
 
 class StreamStopped(ApiError):

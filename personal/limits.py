@@ -109,6 +109,39 @@ def message_take(*, user: User) -> MessageAllowance:
     return allowance
 
 
+@dataclass(frozen=True, slots=True)
+class WindowUsage:
+    used: int | None  # None: not counted (the plan has no limit in this window, or the cache is unavailable)
+    limit: int | None  # None: no limit
+    reset_seconds: int | None  # until the oldest counted message leaves the window (0: none counted)
+
+
+def message_usage(*, user: User) -> dict[str, WindowUsage]:
+    """Each window's figures as the RateLimit fields count them (`r` is `limit - used`), without counting a message."""
+    limits = plan_message_limits(plan=user.plan)
+    usage = {
+        window.name: WindowUsage(used=None, limit=limits.get(window), reset_seconds=None) for window in (MINUTE, DAY)
+    }
+    if not limits:
+        return usage
+    now = time.time()
+    keys = {}
+    for window in limits:
+        current = int(now // window.bucket_seconds)
+        keys[window] = {b: window.key(str(user.pk), b) for b in range(current - window.buckets, current + 2)}
+    found = None
+    with cache_block("reading message usage") as available:
+        if available:
+            found = cache.get_many([key for per_window in keys.values() for key in per_window.values()])
+    if found is None:
+        return usage
+    for window, limit in limits.items():
+        per_bucket = {b: int(found.get(key) or 0) for b, key in keys[window].items()}
+        reset_seconds = _seconds_until_freed(window, per_bucket, 1, now)
+        usage[window.name] = WindowUsage(used=sum(per_bucket.values()), limit=limit, reset_seconds=reset_seconds)
+    return usage
+
+
 def message_give_back(*, allowance: MessageAllowance) -> MessageAllowance:
     """Upstream refused or failed the message: it does not count. Returns the allowance as it now stands."""
     if not allowance.uses:

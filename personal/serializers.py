@@ -4,6 +4,7 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from personal.names import entity_name_problem
+from wisdom.bodies import DocumentedFieldsOnly
 from wisdom.fields import StringField
 
 CONTENT_MAX_LENGTH = 65_536
@@ -25,17 +26,16 @@ def raw_path_has_encoded_slash(meta: dict) -> bool:
     return "%2f" in raw.split("?", 1)[0].lower()
 
 
-class _JsonObjectSerializer(serializers.Serializer):
-    """Validates the declared fields but hands on the body as sent: upstream owns the rest of the contract."""
+class _JsonObjectSerializer(DocumentedFieldsOnly, serializers.Serializer):
+    """A JSON object of the declared fields only: exactly the fields given, as given, are what goes upstream."""
 
     def run_validation(self, data=serializers.empty):
         if not isinstance(data, dict):  # a JSON null, array, string or number
             raise serializers.ValidationError({api_settings.NON_FIELD_ERRORS_KEY: [NOT_AN_OBJECT]}, code="invalid")
         return super().run_validation(data)
 
-    def to_internal_value(self, data):
-        super().to_internal_value(data)
-        return dict(data)
+    def to_internal_value(self, data) -> dict:
+        return dict(super().to_internal_value(data))
 
 
 class EntityCreateSerializer(_JsonObjectSerializer):
@@ -60,10 +60,6 @@ class EntityUpdateSerializer(_JsonObjectSerializer):
 
 class MessageCreateSerializer(_JsonObjectSerializer):
     content = StringField(min_length=1, max_length=CONTENT_MAX_LENGTH, trim_whitespace=False)
-
-    def to_internal_value(self, data):
-        body = super().to_internal_value(data)
-        return {"content": body["content"]}  # upstream gets exactly {"content": ...}
 
 
 class MessageListQuerySerializer(serializers.Serializer):
@@ -107,8 +103,8 @@ class MessageSerializer(serializers.Serializer):
 
 
 class MessageReplySerializer(serializers.Serializer):
-    message_id = serializers.CharField()
-    reply = serializers.CharField()
+    message_id = serializers.CharField(help_text="The id of the message the person sent, not of the reply.")
+    reply = serializers.CharField(help_text="The entity's whole reply.")
 
 
 # The allowlist: a proxied answer carries exactly the documented fields, whatever else upstream adds

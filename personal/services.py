@@ -19,6 +19,7 @@ from rest_framework.exceptions import PermissionDenied
 
 from accounts.models import Plan, User
 from personal import limits, stream
+from personal.admission import AdmittedEvents, stream_admit
 from personal.client import agents_client
 from personal.errors import AgentsError, EntityQuotaExceeded
 from personal.models import EntityReservation
@@ -159,16 +160,29 @@ def message_send(*, user: User, name: str, content: str) -> SentMessage:
 
 def message_stream(*, user: User, name: str, content: str) -> StreamedMessage:
     """Like `message_send`, answered as events while upstream writes the reply. Errors before upstream starts
-    answering raise as `message_send`'s do; later ones become the stream's `error` event and give the place back."""
-    allowance = limits.message_take(user=user)
+    answering raise as `message_send`'s do; later ones become the stream's `error` event and give the place back.
+
+    Admitted first (503 when this worker relays all it may, 429 over the plan's open streams), so a refused
+    stream costs no message; the stream's places are freed when it ends, however it ends."""
+    admission = stream_admit(user=user)
+    try:
+        allowance = limits.message_take(user=user)
+    except BaseException:
+        admission.free()
+        raise
     gives_up_at = time.monotonic() + settings.PERSONAL_STREAM_MAX_SECONDS
     try:
         opened = agents_client().message_stream(user_id=user.pk, name=name, content=content, gives_up_at=gives_up_at)
     except Exception as e:
+        admission.free()
         _refused(e, allowance)
+        raise
+    except BaseException:  # the worker is stopping mid-call: the stream never started
+        admission.free()
         raise
 
     def ended(outcome: str) -> None:
+        admission.free()
         if outcome == stream.ERROR:  # a client that left still had upstream write (and bill) the reply
             limits.message_give_back(allowance=allowance)
 
@@ -179,7 +193,7 @@ def message_stream(*, user: User, name: str, content: str) -> StreamedMessage:
         max_event_bytes=settings.INTUNO_AGENTS_MAX_RESPONSE_BYTES,
     )
     events = stream.EventRelay(opened, limits=relay_limits, on_end=ended)
-    return StreamedMessage(events=events, headers=allowance.headers())
+    return StreamedMessage(events=AdmittedEvents(events, admission), headers=allowance.headers())
 
 
 def _refused(error: Exception, allowance: limits.MessageAllowance) -> None:

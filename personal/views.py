@@ -1,4 +1,4 @@
-"""The nine /personal/entities routes: validate, call one service, shape the answer."""
+"""The nine /personal/entities routes and /personal/usage: validate, call one service, shape the answer."""
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.utils import extend_schema
@@ -8,7 +8,8 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from personal import openapi, services
+from personal import openapi, selectors, services
+from personal.idempotency import create_lease_seconds, idempotent, send_lease_seconds
 from personal.serializers import (
     EntityCreateSerializer,
     EntityUpdateSerializer,
@@ -55,6 +56,7 @@ class EntityViewSet(viewsets.ViewSet):
         return Response([entity_public(entity) for entity in services.entity_list(user=request.user)])
 
     @extend_schema(**openapi.CREATE)
+    @idempotent(lease_seconds=create_lease_seconds)
     def create(self, request):
         serializer = EntityCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -97,6 +99,7 @@ class EntityViewSet(viewsets.ViewSet):
 
     @extend_schema(**openapi.SEND_MESSAGE)
     @messages.mapping.post
+    @idempotent(lease_seconds=send_lease_seconds, unless=wants_event_stream)  # a stream is not replayed
     def message_create(self, request, name: str):
         serializer = MessageCreateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -119,3 +122,11 @@ class EntitySubpathView(APIView):
         raise NotFound()
 
     get = post = put = patch = delete = _refuse
+
+
+class UsageView(APIView):
+    content_negotiation_class = JSONOnlyNegotiation
+
+    @extend_schema(**openapi.USAGE)
+    def get(self, request):
+        return Response(selectors.usage_get(user=request.user))

@@ -1,7 +1,8 @@
 """The contract as a TypeScript frontend consumes it: contract/ generates an SDK from the committed openapi.yaml
 with the pinned @hey-api/openapi-ts, compiles contract/src/flow.ts against it with `tsc --strict`, and runs it
 against a live wisdom (gunicorn, the agents double behind it). The flow configures the client with only
-`auth: () => token` and walks login, me, invites, entities, pause/resume, chat and both quota 429s.
+`auth: () => token` and walks login, me, invites, entities, pause/resume, chat (whole, a retry with an
+Idempotency-Key answered again, a reused key refused, and streamed to its `done` event) and both quota 429s.
 
 Needs Node 20 and npm (`npm ci` installs the locked packages on first use). Without them the test is skipped
 with the reason, unless WISDOM_CONTRACT_REQUIRED=1 (`make contract`, CI), which makes their absence a failure.
@@ -13,13 +14,12 @@ import subprocess
 
 import pytest
 
-from tests.helpers.constants import PASSWORD
+from tests.helpers.constants import CONTRACT_MESSAGES_PER_MINUTE, PASSWORD
 from tests.helpers.processes import ROOT
 
 pytestmark = [pytest.mark.live, pytest.mark.contract, pytest.mark.django_db(transaction=True)]
 
 CONTRACT = ROOT / "contract"
-MESSAGES_PER_MINUTE = 3
 INSTALL_SECONDS = 600
 BUILD_SECONDS = 300
 FLOW_SECONDS = 180
@@ -62,25 +62,6 @@ def compiled_flow() -> None:
     assert built.returncode == 0, f"the flow does not compile against the generated SDK:\n{built.stdout}"
 
 
-@pytest.fixture
-def contract_server(django_db_setup, django_db_blocker, live_tmp, agents_double):
-    """One worker, so the free plan's message limit is counted in one place (its cache is per process)."""
-    from tests.helpers.live import wisdom_server
-
-    with (
-        django_db_blocker.unblock(),
-        wisdom_server(
-            live_tmp,
-            workers=1,
-            threads=4,
-            double=agents_double,
-            PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE=str(MESSAGES_PER_MINUTE),
-            PERSONAL_FREE_TIER_ENTITY_CAP="1",
-        ) as server,
-    ):
-        yield server
-
-
 def test_a_frontend_with_only_a_bearer_token_completes_the_whole_flow_through_the_generated_sdk(
     compiled_flow, contract_server, make_live_user
 ):
@@ -93,7 +74,7 @@ def test_a_frontend_with_only_a_bearer_token_completes_the_whole_flow_through_th
             "WISDOM_URL": contract_server.url,
             "STAFF_EMAIL": staff.email,
             "STAFF_PASSWORD": PASSWORD,
-            "MESSAGES_PER_MINUTE": str(MESSAGES_PER_MINUTE),
+            "MESSAGES_PER_MINUTE": str(CONTRACT_MESSAGES_PER_MINUTE),
         },
     )
 

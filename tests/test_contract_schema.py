@@ -3,6 +3,8 @@
 The committed file is what frontends generate from (and `make openapi-check` keeps it equal to the code's).
 """
 
+import json
+
 import pytest
 import yaml
 
@@ -26,6 +28,10 @@ OPERATION_IDS = {
     ("GET", "/auth/api-keys"): "listApiKeys",
     ("POST", "/auth/api-keys"): "createApiKey",
     ("DELETE", "/auth/api-keys/{id}"): "revokeApiKey",
+    ("POST", "/auth/delete-account"): "deleteAccount",
+    ("GET", "/auth/me/exports"): "listExports",
+    ("POST", "/auth/me/exports"): "createExport",
+    ("GET", "/auth/me/exports/{id}/download"): "downloadExport",
     ("GET", "/invites"): "listInvites",
     ("POST", "/invites"): "createInvite",
     ("GET", "/invites/{id}"): "getInvite",
@@ -42,6 +48,7 @@ OPERATION_IDS = {
     ("POST", "/personal/entities/{name}/resume"): "resumeEntity",
     ("GET", "/personal/entities/{name}/messages"): "listMessages",
     ("POST", "/personal/entities/{name}/messages"): "sendMessage",
+    ("GET", "/personal/usage"): "getUsage",
 }
 PUBLIC = {
     *("login", "refreshTokens", "logout", "requestPasswordReset", "confirmPasswordReset"),
@@ -49,7 +56,7 @@ PUBLIC = {
 }
 # Operations that refuse a personal API key (403): changing the password, making keys, the invite admin API.
 REFUSE_API_KEYS = {
-    *("changePassword", "createApiKey"),
+    *("changePassword", "createApiKey", "deleteAccount", "createExport", "listExports", "downloadExport"),
     *("listInvites", "createInvite", "getInvite", "revokeInvite", "sendInvite"),
 }
 
@@ -114,14 +121,31 @@ def test_x_api_key_is_an_optional_header_exactly_where_a_personal_api_key_is_acc
 
 def test_every_answer_declares_x_request_id_and_every_429_and_503_retry_after():
     for _, path, op in OPERATIONS:
-        for status, response in op["responses"].items():
+        takes_a_key = any(p["name"] == "Idempotency-Key" for p in op.get("parameters", []))
+        retried_after = ("429", "503", "409") if takes_a_key else ("429", "503")  # 409: the key is in use
+        for status, response in {**op["responses"], **op.get("x-streamed-responses", {})}.items():
             headers = response.get("headers", {})
             assert "X-Request-ID" in headers, (path, status)
-            assert ("Retry-After" in headers) == (status in ("429", "503")), (path, status)
+            assert ("Retry-After" in headers) == (status in retried_after), (path, status)
+
+
+def test_the_two_sends_that_cost_something_take_an_idempotency_key():
+    takes_a_key = sorted(
+        op["operationId"]
+        for _, _, op in OPERATIONS
+        if any(p["name"] == "Idempotency-Key" and p["in"] == "header" for p in op.get("parameters", []))
+    )
+
+    assert takes_a_key == ["createEntity", "sendMessage"]
+    for op in takes_a_key:
+        responses = BY_ID[op]["responses"]
+        assert responses["201"]["headers"]["Idempotency-Replayed"]["schema"] == {"type": "string", "enum": ["true"]}
+        assert "idempotency_in_progress" in json.dumps(responses["409"])
+        assert "idempotency_key_reused" in json.dumps(responses["422"])
 
 
 def test_the_answers_of_a_message_carry_the_rate_limit_headers():
-    responses = BY_ID["sendMessage"]["responses"]
+    responses = {**BY_ID["sendMessage"]["responses"], **BY_ID["sendMessage"]["x-streamed-responses"]}
 
     assert {s for s, r in responses.items() if {"RateLimit", "RateLimit-Policy"} <= set(r.get("headers", {}))} == {
         "200",
@@ -140,10 +164,11 @@ def test_the_answers_of_a_message_carry_the_rate_limit_headers():
     ("operation_id", "codes"),
     [
         ("createEntity", {"entity_quota_exceeded", "upstream_rate_limited"}),
-        ("sendMessage", {"message_quota_exceeded", "upstream_rate_limited"}),
+        ("sendMessage", {"message_quota_exceeded", "stream_limit_exceeded", "upstream_rate_limited"}),
         ("listEntities", {"upstream_rate_limited"}),
         ("getEntity", {"upstream_rate_limited"}),
         ("listMessages", {"upstream_rate_limited"}),
+        ("getUsage", {"upstream_rate_limited"}),
     ],
 )
 def test_each_kind_of_429_is_a_schema_of_its_own_told_apart_by_a_literal_code(operation_id, codes):
@@ -156,6 +181,15 @@ def test_each_kind_of_429_is_a_schema_of_its_own_told_apart_by_a_literal_code(op
     if len(variants) > 1:
         assert component["discriminator"]["propertyName"] == "code"
         assert set(component["discriminator"]["mapping"]) == codes
+
+
+def test_a_stream_refused_for_capacity_is_a_503_with_its_literal_code():
+    schema = BY_ID["sendMessage"]["responses"]["503"]["content"]["application/json"]["schema"]
+    unavailable = _component(schema["$ref"])
+
+    assert _literal(unavailable["properties"]["code"]) == "stream_capacity_reached"
+    assert unavailable["required"] == ["detail"]  # the database's 503 has no code
+    assert "Retry-After" in BY_ID["sendMessage"]["responses"]["503"]["headers"]
 
 
 def test_a_400_types_its_errors_as_lists_of_strings_per_field():
@@ -197,3 +231,21 @@ def test_no_field_is_a_oneof_of_two_strings():
 
 def test_an_invite_created_with_no_body_is_documented_as_never_expiring():
     assert "never expires" in BY_ID["createInvite"]["description"]
+
+
+def test_a_streamed_answer_is_declared_apart_so_a_generated_call_s_data_is_the_json_reply_alone():
+    # Generators type a call's data as the union of its 2xx answers: the streamed 200 beside the 201 made
+    # sendMessage's data `string | MessageReply`.
+    message = BY_ID["sendMessage"]
+    success = {status for status in message["responses"] if status.startswith("2")}
+
+    assert success == {"201"}
+    assert set(message["responses"]["201"]["content"]) == {"application/json"}
+    streamed = message["x-streamed-responses"]
+    assert set(streamed) == {"200"} and set(streamed["200"]["content"]) == {"text/event-stream; charset=utf-8"}
+    assert not [
+        (op["operationId"], status)
+        for _, _, op in OPERATIONS
+        for status, response in op["responses"].items()
+        if any(media.startswith("text/event-stream") for media in response.get("content", {}))
+    ]

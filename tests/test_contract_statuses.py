@@ -21,6 +21,7 @@ from django.core.cache import cache
 from django.db import OperationalError, connection
 from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
+from psycopg_pool import PoolTimeout
 from rest_framework.test import APIClient
 
 from accounts.services import api_key_create, tokens_for
@@ -37,6 +38,7 @@ OPERATIONS = {
     op["operationId"]: (method, path, op) for path, item in SCHEMA["paths"].items() for method, op in item.items()
 }
 EVENT_STREAM = "text/event-stream; charset=utf-8"
+STREAMED = "x-streamed-responses"  # a streamed answer, declared apart from the typed ones (wisdom/openapi.py)
 OTHER_OWNER = "0c8d1f5e-2b7a-4e3c-9f61-5a4b3c2d1e0f"
 HANG_TIMEOUT_SECONDS = 0.5
 NEW_PASSWORD = "a-new-and-unusual-passphrase"
@@ -129,6 +131,7 @@ DEFAULT_BODIES = {
     "sendMessage": {"content": "hi"},
     "createInvite": {"expires_in_days": 7},
     "redeemInvite": {"password": PASSWORD, "first_name": "Nia", "email": "nia@example.com"},
+    "deleteAccount": {"password": PASSWORD},
 }
 
 
@@ -172,7 +175,10 @@ def database_down(world: World, op: str):
     body = world.default_body(op) if OPERATIONS[op][2].get("requestBody") else None
 
     def refuse(execute, sql, params, many, context):
-        raise OperationalError("the pool had no connection in time")
+        # as Django raises psycopg's pool time-out: wrapped, the driver's error as the cause
+        raise OperationalError("couldn't get a connection after 10.00 sec") from PoolTimeout(
+            "couldn't get a connection after 10.00 sec"
+        )
 
     with connection.execute_wrapper(refuse):
         return world.call(op, credentials=credentials, body=body)
@@ -329,6 +335,10 @@ def field_not_changeable(world: World, op: str):
     return world.call(op, body={"email": "mallory@example.com"})
 
 
+def unknown_export(world: World, op: str):
+    return world.call(op, path={"id": str(uuid.uuid4())})
+
+
 def unknown_api_key(world: World, op: str):
     return world.call(op, path={"id": str(uuid.uuid4())})
 
@@ -340,6 +350,44 @@ def unsendable_invite(world: World, op: str):
 def sent_moments_ago(world: World, op: str):
     world.call(op)
     return world.call(op)
+
+
+def wrong_password_to_delete(world: World, op: str):
+    return world.call(op, body={"password": "not-the-password"})
+
+
+def failed_deletions_reached(world: World, op: str):
+    world.settings.LOGIN_FAILURE_LIMIT = 1
+    cache.clear()
+    wrong_password_to_delete(world, op)
+    try:
+        return world.call(op)
+    finally:
+        cache.clear()
+
+
+def ready_export(world: World, op: str):
+    from accounts.services.export import data_exports_run_due
+
+    world.call("createExport")
+    data_exports_run_due()
+    [export] = world.call("listExports").json()
+    return world.call(op, path={"id": export["id"]})
+
+
+def stream_limit_reached(world: World, op: str):
+    world.settings.PERSONAL_FREE_TIER_CONCURRENT_STREAMS = 0  # every place the plan allows is open
+    return streamed(world, op)
+
+
+def stream_capacity_reached(world: World, op: str):
+    world.settings.PERSONAL_STREAM_CAPACITY = 1
+    world.double.switch(stream_step=True)  # the first stream stays open, holding this worker's only place
+    held = streamed(world, op)
+    try:
+        return streamed(world, op)
+    finally:
+        held.close()
 
 
 PERSONAL = {**PERSON_SHARED, **UPSTREAM_SHARED}
@@ -407,6 +455,24 @@ PROVOKE: dict[str, dict[int, Callable]] = {
         **BODY_SHARED,
     },
     "revokeApiKey": {204: success, **PERSON_SHARED, 404: unknown_api_key, 406: no_json_accepted},
+    "deleteAccount": {
+        202: success,
+        **PERSON_SHARED,
+        400: wrong_password_to_delete,
+        403: api_key_caller,
+        406: no_json_accepted,
+        **BODY_SHARED,
+        429: failed_deletions_reached,
+    },
+    "createExport": {202: success, **PERSON_SHARED, 403: api_key_caller, 406: no_json_accepted, 429: sent_moments_ago},
+    "listExports": {200: success, **PERSON_SHARED, 403: api_key_caller, 406: no_json_accepted},
+    "downloadExport": {
+        200: ready_export,
+        **PERSON_SHARED,
+        403: api_key_caller,
+        404: unknown_export,
+        406: no_json_accepted,
+    },
     "listInvites": {200: success, **SERVICE_SHARED, 400: invite_filters_invalid},
     "createInvite": {201: success, **SERVICE_SHARED, **BODY_SHARED, 400: invite_expired_by_date},
     "getInvite": {200: success, **SERVICE_SHARED, 404: unknown_invite},
@@ -477,6 +543,7 @@ PROVOKE: dict[str, dict[int, Callable]] = {
         422: chat_refused_by_upstream,
         429: message_quota_reached,
     },
+    "getUsage": {200: success, **PERSONAL},
 }
 CASES = sorted((op, status) for op, statuses in PROVOKE.items() for status in statuses)
 
@@ -512,7 +579,7 @@ def world(db, agents_double, settings, monkeypatch):
 
 
 def test_every_operation_has_a_provoker_for_exactly_its_declared_statuses():
-    declared = {op: sorted(int(s) for s in operation["responses"]) for op, (_, _, operation) in OPERATIONS.items()}
+    declared = {op: sorted(int(s) for s in _declared(operation)) for op, (_, _, operation) in OPERATIONS.items()}
     provoked = {op: sorted(statuses) for op, statuses in PROVOKE.items()}
 
     assert provoked == declared
@@ -522,9 +589,13 @@ def test_every_operation_has_a_provoker_for_exactly_its_declared_statuses():
 def test_each_declared_status_is_answered_as_declared(world, op, status):
     response = PROVOKE[op][status](world, op)
 
+    _assert_answered_as_declared(response, op, status)
+
+
+def _assert_answered_as_declared(response, op: str, status: int) -> None:
     body = b"".join(response.streaming_content) if response.streaming else response.content
     assert response.status_code == status, body[:500]
-    declared = OPERATIONS[op][2]["responses"][str(status)]
+    declared = _declared(OPERATIONS[op][2])[str(status)]
     for header, spec in declared.get("headers", {}).items():
         if header == "X-Request-ID" or (header == "Retry-After" and status == 503):
             assert response.has_header(header), f"{header} missing"
@@ -538,6 +609,88 @@ def test_each_declared_status_is_answered_as_declared(world, op, status):
         jsonschema.validate(response.json(), _json_schema(content[media_type]["schema"]))
     if status == 429 and response.json().get("code") != "entity_quota_exceeded":
         assert response.has_header("Retry-After"), "Retry-After missing"
+
+
+# --- Idempotency-Key: more answers of statuses declared above, each provoked and checked the same way -----------
+
+
+def key_in_progress(world: World, op: str):
+    from personal import idempotency
+
+    body = world.default_body(op)
+    method, template, _ = OPERATIONS[op]
+    path = template.format(name=world.entity)
+    fingerprint = idempotency.fingerprint(method=method.upper(), path=path, body=body)
+    idempotency.idempotency_claim(user_id=str(world.user.pk), key="k", fingerprint=fingerprint, lease_seconds=30)
+    return world.call(op, body=body, headers={"Idempotency-Key": "k"})
+
+
+def key_reused(world: World, op: str):
+    world.call(op, headers={"Idempotency-Key": "k"})
+    return world.call(op, body={**world.default_body(op), **_another(op)}, headers={"Idempotency-Key": "k"})
+
+
+def _another(op: str) -> dict:
+    return {"name": "cleo"} if op == "createEntity" else {"content": "something else"}
+
+
+def replayed(world: World, op: str):
+    world.call(op, headers={"Idempotency-Key": "k"})
+    return world.call(op, headers={"Idempotency-Key": "k"})
+
+
+def bad_key(world: World, op: str):
+    return world.call(op, headers={"Idempotency-Key": "k" * 256})
+
+
+IDEMPOTENCY_ANSWERS = [
+    (op, status, provoke, code)
+    for op in ("createEntity", "sendMessage")
+    for status, provoke, code in [
+        (201, replayed, None),
+        (400, bad_key, None),
+        (409, key_in_progress, "idempotency_in_progress"),
+        (422, key_reused, "idempotency_key_reused"),
+    ]
+]
+
+
+@pytest.mark.parametrize(
+    ("op", "status", "provoke", "code"),
+    IDEMPOTENCY_ANSWERS,
+    ids=[f"{op}-{status}-{provoke.__name__}" for op, status, provoke, _ in IDEMPOTENCY_ANSWERS],
+)
+def test_each_idempotency_answer_is_answered_as_declared(world, op, status, provoke, code):
+    response = provoke(world, op)
+
+    _assert_answered_as_declared(response, op, status)
+    if code is not None:
+        assert response.json()["code"] == code
+    if status == 409:
+        assert response.has_header("Retry-After")
+    if status == 201:
+        assert response["Idempotency-Replayed"] == "true"
+        assert "Idempotency-Replayed" in OPERATIONS[op][2]["responses"]["201"]["headers"]
+
+
+# More ways to a declared status, each answered as declared too (PROVOKE holds one per status).
+ALSO = [
+    ("sendMessage", 429, stream_limit_reached),
+    ("sendMessage", 503, stream_capacity_reached),
+]
+
+
+@pytest.mark.parametrize(
+    ("op", "status", "provoke"), ALSO, ids=[f"{op}-{status}-{provoke.__name__}" for op, status, provoke in ALSO]
+)
+def test_other_ways_to_a_declared_status_are_answered_as_declared(world, op, status, provoke):
+    world.monkeypatch.setitem(PROVOKE[op], status, provoke)
+
+    test_each_declared_status_is_answered_as_declared(world, op, status)
+
+
+def _declared(operation: dict) -> dict:
+    return {**operation["responses"], **operation.get(STREAMED, {})}
 
 
 def _json_schema(node):

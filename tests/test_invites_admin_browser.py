@@ -1,9 +1,6 @@
 """The invite desk in a real browser: headless Chromium (Debian's packages) against a live gunicorn.
 Skipped, saying why, on a machine without Chromium and chromedriver on PATH; .ci/run installs them."""
 
-import subprocess
-import sys
-import tempfile
 import time
 
 import pytest
@@ -11,58 +8,10 @@ import requests
 from django.contrib.auth.models import Permission
 
 from invites.models import Invite
-from tests.helpers import live
-from tests.helpers.browser import CHROMEDRIVER, CHROMIUM, needs_chromium
+from tests.helpers.browser import needs_chromium
 from tests.helpers.constants import PASSWORD
 
 pytestmark = [pytest.mark.live, pytest.mark.browser, pytest.mark.django_db(transaction=True), needs_chromium]
-CHROME_FLAGS = [
-    "--headless=new",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-dev-shm-usage",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--window-size=1280,1000",
-]
-
-
-@pytest.fixture
-def admin_server(tmp_path):
-    """Production settings over plain http: static files collected into a temp dir, cookies not Secure-only."""
-    env = {"DJANGO_STATIC_ROOT": str(tmp_path / "static"), "DJANGO_SECURE_COOKIES": "false"}
-    collect = subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--noinput"],
-        cwd=live.ROOT,
-        env={**live.BASE_ENV, **env, "DATABASE_URL": live.test_database_url(), "PATH": "/usr/bin:/bin"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert collect.returncode == 0, collect.stderr
-    with live.wisdom_server(tmp_path, workers=1, threads=4, **env) as server:
-        yield server
-
-
-@pytest.fixture
-def browser(tmp_path):
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in CHROME_FLAGS:
-        options.add_argument(flag)
-    with tempfile.TemporaryDirectory(dir=tmp_path) as profile:
-        options.add_argument(f"--user-data-dir={profile}")
-        driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)  # no Selenium Manager download
-        driver.implicitly_wait(5)
-        try:
-            yield driver
-        finally:
-            driver.quit()
 
 
 @pytest.fixture

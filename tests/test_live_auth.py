@@ -61,6 +61,26 @@ def test_failed_logins_are_401_alike_on_a_running_server(wisdom_live, live_user)
     assert PASSWORD not in wisdom_live.log()
 
 
+def test_a_tab_separated_or_lowercase_bearer_token_decides_alone_beside_another_accounts_key(
+    wisdom_live, live_user, make_live_user
+):
+    other = make_live_user(email="other@example.com", first_name="Oth")
+    others_token = _login(wisdom_live.url, other.email, PASSWORD).json()["access_token"]
+    others_key = requests.post(
+        f"{wisdom_live.url}/auth/api-keys", json={"name": "script"}, headers={"Authorization": f"Bearer {others_token}"}
+    ).json()["key"]
+    token = _login(wisdom_live.url, live_user.email, PASSWORD).json()["access_token"]
+
+    answers = [
+        requests.get(f"{wisdom_live.url}/auth/me", headers={"Authorization": spelling, "X-API-Key": others_key})
+        for spelling in (f"Bearer\t{token}", f"bearer   {token}")
+    ]
+    empty = requests.get(f"{wisdom_live.url}/auth/me", headers={"Authorization": "bearer", "X-API-Key": others_key})
+
+    assert [(a.status_code, a.json()["id"]) for a in answers] == [(200, str(live_user.pk))] * 2
+    assert empty.status_code == 401
+
+
 def test_missing_credentials_get_401_with_a_challenge(wisdom_live):
     response = requests.get(f"{wisdom_live.url}/auth/me")
 

@@ -11,10 +11,12 @@ import pytest
 import requests
 from post_office.models import STATUS, Email
 
+from accounts.models import PasswordResetAsk
 from mail.services import email_enqueue
 from tests.helpers.constants import PASSWORD, SERVICE_KEY
 from tests.helpers.live import wisdom_server
 from tests.helpers.mail_worker import run_mail_worker_once, start_mail_worker
+from tests.helpers.smtp import TricklingSmtpProxy
 
 pytestmark = [pytest.mark.live]
 
@@ -82,6 +84,39 @@ def test_a_reset_asked_over_http_arrives_by_smtp_and_its_link_works(mail_live, m
     assert query["token"][0] not in mail_live.log()
 
 
+def test_a_reset_over_http_ends_the_api_keys_and_the_owner_is_told_by_email(mail_live, make_live_user, smtp):
+    user = make_live_user(email="notice-live@example.com")
+    login = requests.post(f"{mail_live.url}/auth/login", json={"email": user.email, "password": PASSWORD}, timeout=30)
+    bearer = {"Authorization": f"Bearer {login.json()['access_token']}"}
+    made = requests.post(f"{mail_live.url}/auth/api-keys", json={"name": "ci"}, headers=bearer, timeout=30).json()
+    requests.post(f"{mail_live.url}/auth/password-reset", json={"email": user.email}, timeout=30)
+    assert _worker_once(smtp) == "sent 2, retrying 0, failed 0"
+    by_subject = {m.message["Subject"]: m for m in smtp.wait_for(2)}
+    key_notice = by_subject["A new API key was made for your Intuno Personal account"]
+    [link] = [link for link in by_subject["Reset your Intuno Personal password"].links() if "reset-password?" in link]
+    query = parse_qs(urlsplit(link).query)
+    smtp.clear()
+
+    confirmed = requests.post(
+        f"{mail_live.url}/auth/password-reset/confirm",
+        json={"uid": query["uid"][0], "token": query["token"][0], "new_password": NEW_PASSWORD},
+        timeout=30,
+    )
+    with_key = requests.get(f"{mail_live.url}/auth/me", headers={"X-API-Key": made["key"]}, timeout=30)
+    assert _worker_once(smtp) == "sent 1, retrying 0, failed 0"
+    [reset_notice] = smtp.wait_for(1)
+
+    assert confirmed.status_code == 200
+    assert with_key.status_code == 401
+    assert "Key: ci (" in key_notice.text and made["key"] not in key_notice.text + key_notice.html
+    assert reset_notice.message["Subject"] == "Your Intuno Personal password was reset"
+    assert reset_notice.rcpt_tos == [user.email]
+    assert "From the address: 127.0.0.1" in reset_notice.text
+    assert "Every API key of your account was revoked (1)" in reset_notice.text
+    for secret in (NEW_PASSWORD, query["token"][0], made["key"]):
+        assert secret not in reset_notice.text and secret not in reset_notice.html
+
+
 @pytest.mark.race
 def test_a_reset_link_used_at_once_by_many_works_exactly_once(mail_live, make_live_user, smtp):
     from concurrent.futures import ThreadPoolExecutor
@@ -131,7 +166,9 @@ def test_the_reset_answer_is_the_same_bytes_and_about_the_same_time_for_any_emai
     print(f"\nreset answer median: existing account {known_ms:.2f} ms, no account {unknown_ms:.2f} ms")
     # A generous bound: equal work on both paths but one INSERT; the bench measures it properly.
     assert abs(known_ms - unknown_ms) < max(15.0, 0.5 * min(known_ms, unknown_ms))
-    assert Email.objects.filter(to__contains="timing@example.com").count() == 45
+    assert PasswordResetAsk.objects.filter(email="timing@example.com").count() == 45
+    assert PasswordResetAsk.objects.filter(email__startswith="nobody-").count() == 45
+    assert not Email.objects.filter(to__contains="timing@example.com").exists()  # the worker decides, later
 
 
 def test_an_smtp_outage_delays_an_invite_email_which_then_arrives_exactly_once(mail_live, smtp):
@@ -210,7 +247,7 @@ def test_the_worker_runs_until_sigterm_sending_as_email_is_queued(transactional_
     assert message.rcpt_tos == ["loop@example.com"]
     assert code == 0
     log = (tmp_path / "worker.log").read_text()
-    assert "mail worker started" in log and "mail worker stopped" in log
+    assert "worker started: mail," in log and "worker stopped" in log  # mail_worker is `worker --only mail`
 
 
 @pytest.mark.parametrize(
@@ -221,3 +258,43 @@ def test_the_worker_in_production_refuses_to_start_without_a_usable_email_url(tr
 
     assert result.returncode != 0
     assert says in result.stderr
+
+
+@pytest.mark.race
+def test_two_workers_deliver_an_email_once_when_the_server_trickles_its_greeting_past_the_claim(
+    transactional_db, smtp, tmp_path
+):
+    # Each byte comes well within EMAIL_TIMEOUT; the greeting as a whole would outlast the claim.
+    proxy = TricklingSmtpProxy(smtp.port, trickle_seconds=75, interval=1.0)
+    env = {
+        "EMAIL_TIMEOUT_SECONDS": "3",
+        "MAIL_SEND_DEADLINE_SECONDS": "5",
+        "MAIL_RETRY_FIRST_SECONDS": "1",
+        "MAIL_WORKER_POLL_SECONDS": "0.5",
+    }
+    email = email_enqueue(
+        to="trickle@example.com",
+        template="invites/email/invite",
+        context={"inviter_name": "", "share_url": "http://x/trickle", "expires_at": None},
+    )
+    workers = [start_mail_worker(proxy.url, tmp_path / f"worker{n}.log", **env) for n in range(2)]
+    try:
+        smtp.wait_for(1, timeout=100)
+        # Over once the slow connection is cut (it can deliver nothing more) or has delivered a second time.
+        deadline = time.monotonic() + 100
+        while proxy.cut_by_client == 0 and len(smtp.messages()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        time.sleep(1)
+    finally:
+        for worker in workers:
+            worker.send_signal(signal.SIGTERM)
+        codes = [worker.wait(timeout=30) for worker in workers]
+        proxy.stop()
+
+    assert [m.rcpt_tos for m in smtp.messages()] == [["trickle@example.com"]]
+    assert proxy.cut_by_client == 1
+    assert codes == [0, 0]
+    email.refresh_from_db()
+    assert email.status == STATUS.sent
+    failure, sent = email.logs.order_by("pk")
+    assert (failure.status, failure.exception_type, sent.status) == (STATUS.failed, "SendDeadlineExceeded", STATUS.sent)

@@ -189,3 +189,23 @@ def test_the_longest_name_and_cursor_fit_one_request_line(wisdom_agents_live, ag
     assert status == 404 and body["detail"]  # wisdom checked it and asked upstream, which holds no such entity
     [received] = agents_double.received()
     assert received["path"].startswith(f"/entities/{quote(name, safe='')}/chat?limit=200&before=")
+
+
+def test_undocumented_fields_are_400_over_http_and_nothing_reaches_upstream(wisdom_agents_live, agents_double, alice):
+    base = f"{wisdom_agents_live.url}/personal/entities"
+    smuggled = {"owner_user_id": "someone-else", "plan": "enterprise"}
+    agents_double.seed_entity(name="ada", owner_id=str(alice.pk), display_name="Ada")
+    agents_double.clear_received()
+
+    answers = [
+        requests.post(base, json={"name": "bea", **smuggled}, headers=bearer(alice), timeout=10),
+        requests.patch(f"{base}/ada", json={"description": "d", **smuggled}, headers=bearer(alice), timeout=10),
+        requests.post(f"{base}/ada/messages", json={"content": "hi", **smuggled}, headers=bearer(alice), timeout=10),
+    ]
+
+    for answer in answers:
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["errors"] == {"owner_user_id": ["Unknown field."], "plan": ["Unknown field."]}
+    assert agents_double.received() == []
+    [ada] = agents_double.entities()
+    assert (ada["name"], ada["description"], ada["owner_user_id"]) == ("ada", "", str(alice.pk))

@@ -34,7 +34,7 @@ class ApiError(APIException):
 
 
 class ServiceUnavailable(ApiError):
-    """The database could not serve in time (pool exhausted, unreachable, locked): retry shortly."""
+    """The database is busy or the connection was lost (wisdom.db.database_is_busy_or_lost): retry shortly."""
 
     status_code = status.HTTP_503_SERVICE_UNAVAILABLE
     default_detail = "The service is busy; try again shortly."

@@ -1,6 +1,6 @@
 """The one place where errors become responses, generic like DRF's own: each error knows its status.
 
-Framework errors (Django's ValidationError, Http404, PermissionDenied, a database that cannot serve,
+Framework errors (Django's ValidationError, Http404, PermissionDenied, a database that is busy or lost,
 JSON nested too deeply) are first turned into their DRF equivalents; then every APIException, the
 apps' ApiErrors included, renders through wisdom/errors.py's one body shape.
 """
@@ -17,6 +17,7 @@ from rest_framework.response import Response
 from rest_framework.serializers import as_serializer_error
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from wisdom.db import database_is_busy_or_lost
 from wisdom.errors import ApiError, ServiceUnavailable, error_body, field_errors, json_error, summary
 from wisdom.metrics import observe_refusal
 
@@ -56,9 +57,12 @@ def _as_api_exception(exc: Exception) -> exceptions.APIException | None:
     if isinstance(exc, DjangoPermissionDenied):
         return exceptions.PermissionDenied()
     if isinstance(exc, OperationalError):
-        # No free pooled connection in time, the database unreachable, or SQLite's write lock: a 503 to retry.
-        logger.error("database unavailable: %s", type(exc.__cause__ or exc).__name__)
-        return ServiceUnavailable()
+        if database_is_busy_or_lost(exc):  # a 503 to retry
+            logger.error("database unavailable: %s", type(exc.__cause__ or exc).__name__)
+            return ServiceUnavailable()
+        # e.g. "no such table": retrying never helps, so a 500 (Django's handler logs the traceback too)
+        logger.critical("database error that a retry will not fix (are migrations applied?): %s", exc)
+        return None
     if isinstance(exc, RecursionError) and _raised_while_parsing(exc):
         return exceptions.ParseError(NESTED_TOO_DEEPLY)
     return None

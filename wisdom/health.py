@@ -1,7 +1,8 @@
 """Liveness (/healthz, no I/O), readiness (/readyz: database, and the cache when shared), and /metrics.
 
 A replica that is stopping (gunicorn sent its worker SIGTERM: see gunicorn.conf.py) is unready (503) at once,
-while it finishes the requests it holds. Otherwise only the database makes a replica unready (503). The cache
+while it finishes the requests it holds. Otherwise only the database makes a replica unready (503): when it does
+not answer ("failed"), or while a migration of this release is unapplied ("unmigrated"). The cache
 holds throttle counts, which fail open without it, so a cache that is down is reported as "degraded" and the
 replica stays in rotation.
 
@@ -10,9 +11,11 @@ Prometheus call by IP address, which DJANGO_ALLOWED_HOSTS rightly does not list.
 """
 
 import logging
+import threading
 
 from django.conf import settings
 from django.db import connection
+from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import MethodNotAllowed
 
@@ -23,6 +26,8 @@ from wisdom.metrics import metrics_view
 
 logger = logging.getLogger(__name__)
 
+_migrations_applied = threading.Event()  # once every migration is applied, no release un-applies one
+
 
 def healthz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": "ok"})
@@ -31,8 +36,9 @@ def healthz(request: HttpRequest) -> JsonResponse:
 def readyz(request: HttpRequest) -> JsonResponse:
     if draining.stopping():
         return JsonResponse({"status": "stopping", "checks": {}}, status=503)
-    database_ok = _database_ok()
-    checks = {"database": "ok" if database_ok else "failed"}
+    database = _database_check()
+    database_ok = database == "ok"
+    checks = {"database": database}
     if _cache_is_shared():
         checks["cache"] = "ok" if cache_ping() else "degraded"
     if not database_ok:
@@ -42,14 +48,31 @@ def readyz(request: HttpRequest) -> JsonResponse:
     return JsonResponse({"status": overall, "checks": checks}, status=200 if database_ok else 503)
 
 
-def _database_ok() -> bool:
+def forget_migrations_applied() -> None:
+    """Check the migrations again on the next /readyz (tests; the result is otherwise kept once true)."""
+    _migrations_applied.clear()
+
+
+def _database_check() -> str:
     try:
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
-        return True
+        return "ok" if _migrations_are_applied() else "unmigrated"
     except Exception as e:
         logger.error("readiness: database check failed: %s", type(e).__name__)
+        return "failed"
+
+
+def _migrations_are_applied() -> bool:
+    if _migrations_applied.is_set():
+        return True
+    executor = MigrationExecutor(connection)
+    unapplied = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if unapplied:
+        logger.error("readiness: %d migrations are not applied: run `manage.py migrate`", len(unapplied))
         return False
+    _migrations_applied.set()
+    return True
 
 
 def _cache_is_shared() -> bool:

@@ -1,10 +1,14 @@
-"""Log filters and the JSON formatter: request ids on every line, secrets on none."""
+"""Log filters and the JSON formatter: request ids on every line, secrets in no field of any line."""
 
 import functools
 import logging
 import logging.config
 import re
+from collections.abc import Mapping
+from typing import Any
+from urllib.parse import parse_qsl, urlencode
 
+from django.core.exceptions import ImproperlyConfigured
 from django.core.signals import setting_changed
 from django.dispatch import receiver
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
@@ -21,6 +25,12 @@ _PASSWORD_HASH = re.compile(r"\b(argon2|pbkdf2_sha256|pbkdf2_sha1|scrypt|md5)\$[
 _INVITE_TOKEN_PATH = re.compile(r"/invites/[^/\s?#]+/(preview|redeem)")
 # A personal API key (accounts.models.ApiKey), wherever it appears: `<8 letters or digits>.<32 more>`.
 _API_KEY = re.compile(r"\b[A-Za-z0-9]{8}\.[A-Za-z0-9]{32}\b")
+# A field (an extra's or a dict's key) whose whole value is a secret.
+_SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|api[_-]?key|service[_-]?key|authorization|cookie")
+# What every LogRecord has; everything else on a record is an extra field (Django's `request`, `status_code`...).
+_RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
+REDACTED = "[redacted]"
+_MAX_DEPTH = 8  # deeper (or self-containing) structures are written as redacted text
 
 
 def configure(config: dict) -> None:
@@ -41,8 +51,15 @@ def redact_text(text: str) -> str:
     return text
 
 
-@functools.cache
 def _configured_secrets() -> tuple[str, ...]:
+    try:
+        return _secrets_from_settings()
+    except ImproperlyConfigured:  # gunicorn's master logs before Django's settings load
+        return ()
+
+
+@functools.cache
+def _secrets_from_settings() -> tuple[str, ...]:
     from django.conf import settings  # read lazily: filters are built while settings load
 
     secrets = [
@@ -57,12 +74,42 @@ def _configured_secrets() -> tuple[str, ...]:
 
 @receiver(setting_changed)
 def _forget_secrets(**kwargs) -> None:
-    _configured_secrets.cache_clear()
+    _secrets_from_settings.cache_clear()
 
 
 def redact_path(path: str) -> str:
     """Invite tokens are bearer secrets: keep them out of every log line."""
     return _INVITE_TOKEN_PATH.sub(r"/invites/[token]/\1", path)
+
+
+def redact_request(request) -> str:
+    """A request as Django writes it (`<WSGIRequest: GET '/path?a=..'>`), with every query value masked: a page's
+    address may carry a secret (/personal/invite?token=..., /personal/reset-password?uid=..&token=...)."""
+    path, _, query = request.get_full_path().partition("?")
+    if query:
+        path += "?" + urlencode([(name, REDACTED) for name, _ in parse_qsl(query, keep_blank_values=True)], safe="[]")
+    return f"<{type(request).__name__}: {request.method} {redact_text(redact_path(path))!r}>"
+
+
+def redact_value(value: Any, name: str = "", depth: int = 0) -> Any:
+    """An extra field's value with no secret left: strings redacted, containers item by item, a field named like a
+    secret (password, token...) masked whole, a request written without its query values, anything else as text."""
+    if value is None or isinstance(value, bool | int | float):
+        return value
+    if name and _SECRET_NAME.search(name):
+        return REDACTED
+    if isinstance(value, str):
+        return redact_text(value)
+    if depth < _MAX_DEPTH and isinstance(value, Mapping):
+        return {str(key): redact_value(item, str(key), depth + 1) for key, item in value.items()}
+    if depth < _MAX_DEPTH and isinstance(value, list | tuple | set | frozenset):
+        return [redact_value(item, depth=depth + 1) for item in value]
+    if hasattr(value, "get_full_path") and hasattr(value, "method"):  # an HttpRequest
+        return redact_request(value)
+    try:
+        return redact_text(str(value))
+    except Exception:  # a broken __str__ must not lose the line
+        return f"<{type(value).__name__}>"
 
 
 class RequestContextFilter(logging.Filter):
@@ -73,17 +120,26 @@ class RequestContextFilter(logging.Filter):
 
 
 class RedactSecretsFilter(logging.Filter):
+    """Every field of the record: the message with its arguments, the traceback (even one another handler already
+    formatted), the stack, and every extra field (Django's loggers attach the request)."""
+
     def filter(self, record: logging.LogRecord) -> bool:
         try:
             message = record.getMessage()
         except Exception:  # a malformed log call must not lose the line
             message = str(record.msg)
-        redacted = redact_text(message)
-        if redacted != message or record.args:
-            record.msg, record.args = redacted, None
-        if record.exc_info and not record.exc_text:
-            record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
+        record.msg, record.args = redact_text(message), None
+        if record.exc_info:
+            record.exc_text = record.exc_text or logging.Formatter().formatException(record.exc_info)
             record.exc_info = None
+        if record.exc_text:
+            record.exc_text = redact_text(record.exc_text)
+        if record.stack_info:
+            record.stack_info = redact_text(record.stack_info)
+        for name, value in list(vars(record).items()):
+            if name not in _RECORD_ATTRIBUTES:
+                setattr(record, name, redact_value(value, name))
+        record.__dict__.pop("message", None)  # an earlier handler's formatted message; formatters make it again
         return True
 
 

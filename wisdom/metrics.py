@@ -86,7 +86,9 @@ POOL_TIMEOUTS = Counter(
 )
 
 REFUSALS = Counter(
-    "wisdom_refusals", "Requests refused with 429, by kind (the error's code: throttled, a quota, ...).", ["kind"]
+    "wisdom_refusals",
+    "Requests refused with 429, or 503 for a capacity, by kind (the error's code: throttled, a quota, ...).",
+    ["kind"],
 )
 INVITE_REDEMPTIONS = Counter("wisdom_invite_redemptions", "Invites redeemed (committed sign-ups).")
 
@@ -204,8 +206,10 @@ def record_upstream_call(method: str, path: str, *, outcome: str, seconds: float
 
 
 def observe_refusal(error: BaseException) -> None:
-    """Counts a 429 by its kind, the error's code (e.g. throttled, entity_quota_exceeded)."""
-    if getattr(error, "status_code", None) == 429:
+    """Counts a 429 by its kind, the error's code (e.g. throttled, entity_quota_exceeded); and a 503 that names a
+    `code` in its body (a capacity reached, e.g. stream_capacity_reached; the database's 503 names none)."""
+    status = getattr(error, "status_code", None)
+    if status == 429 or (status == 503 and "code" in (getattr(error, "extra", None) or {})):
         REFUSALS.labels(str(getattr(type(error), "default_code", "throttled"))).inc()
 
 

@@ -4,7 +4,8 @@
 PERSON_WITHOUT_API_KEY or SERVICE) and the statuses only it answers; it adds what the caller kind and a request
 body bring (the credential headers, 400 and 401; 411, 413 and 415) and the 503 every route can answer. `postprocess`
 (a drf-spectacular hook) adds what is true of every operation: X-Request-ID in and out, Retry-After on
-every 429 and 503. tests/test_contract_statuses.py provokes each declared status of each operation.
+every 429 and 503; a streamed answer under `x-streamed-responses`, beside the typed ones.
+tests/test_contract_statuses.py provokes each declared status of each operation.
 
 Security: every authenticated operation lists the bearer JWT only. The other ways in (the service key,
 with X-On-Behalf-Of for a person's routes; a personal API key in X-API-Key where one is accepted) are optional
@@ -12,6 +13,7 @@ header parameters: a generated client applies every scheme an operation lists, s
 `auth: () => token` send the JWT as X-Service-Key.
 """
 
+from django.conf import settings
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse
@@ -84,7 +86,11 @@ def _summary(errors: dict[str, list[str]]) -> str:
 NOT_JSON = "JSON parse error - Expecting value: line 1 column 1 (char 0)"
 BAD_REQUEST = validation_error(
     "Invalid input.",
-    {"A field": {"email": ["Enter a valid email address."]}, "Not JSON": {NON_FIELD_ERRORS: [NOT_JSON]}},
+    {
+        "A field": {"email": ["Enter a valid email address."]},
+        "An undocumented field": {"plan": ["Unknown field."]},
+        "Not JSON": {NON_FIELD_ERRORS: [NOT_JSON]},
+    },
 )
 BAD_HEADER = validation_error(
     "A credential header is malformed: X-On-Behalf-Of is not a user id, or X-Service-Key came without it on a "
@@ -231,12 +237,45 @@ def postprocess(result: dict, generator, request, public) -> dict:
                 if status in ("429", "503"):
                     headers["Retry-After"] = {"$ref": "#/components/headers/Retry-After"}
                 response["headers"] = dict(sorted(headers.items()))
+            _set_streamed_responses_apart(operation_)
     for schema in components.get("schemas", {}).values():
         for prop in schema.get("properties", {}).values():
             prop.pop("readOnly", None)
     _plain_strings(result)
     _inline_literals(result)
+    _closed_request_bodies(result)
     return result
+
+
+def _closed_request_bodies(result: dict) -> None:
+    """A request body takes its documented fields only (wisdom/bodies.py answers any other with 400): each
+    body's schema says so with `additionalProperties: false`."""
+    schemas = result.get("components", {}).get("schemas", {})
+    for item in result.get("paths", {}).values():
+        for operation_ in item.values():
+            for media in operation_.get("requestBody", {}).get("content", {}).values():
+                ref = media.get("schema", {}).get("$ref", "")
+                if ref.startswith("#/components/schemas/"):
+                    schemas[ref.rsplit("/", 1)[1]]["additionalProperties"] = False
+
+
+STREAMED_RESPONSES = "x-streamed-responses"
+
+
+def _set_streamed_responses_apart(operation_: dict) -> None:
+    """An answer that is only `text/event-stream` moves from `responses` to `x-streamed-responses`: generators type
+    a call's data as the union of its 2xx answers, so a streamed 200 beside a JSON 201 made every caller narrow
+    `string | MessageReply`. Declared beside them, it stays machine-readable and out of the generated success type."""
+    responses = operation_.get("responses", {})
+    streamed = {
+        status: response
+        for status, response in responses.items()
+        if response.get("content") and all(key.startswith("text/event-stream") for key in response["content"])
+    }
+    for status in streamed:
+        del responses[status]
+    if streamed:
+        operation_[STREAMED_RESPONSES] = streamed
 
 
 def _inline_literals(result: dict) -> None:
@@ -280,3 +319,35 @@ def _plain_strings(node) -> None:
         node.update(inner)
     for value in node.values():
         _plain_strings(value)
+
+
+# --- the API docs page's copy (/api/schema/docs, read by Swagger UI at /api/docs) ------------------------------
+
+# Header parameters that a scheme of Swagger UI's Authorize dialog sends instead, per scheme name.
+SCHEME_HEADERS = {"apiKey": API_KEY_HEADER, "serviceKey": SERVICE_KEY_HEADER}
+DOCS_PAGE_TITLE = f"API docs · {settings.PRODUCT_NAME}"
+
+
+def postprocess_for_docs(result: dict, generator, request, public) -> dict:
+    """Every operation lists each scheme it takes (the bearer token, else an API key, else the service key), and
+    the header parameters those schemes send leave its parameter list. Swagger UI sends an authorized scheme only
+    where an operation lists it; a generated client sends every listed one, so `/api/schema` keeps the bearer alone."""
+    for item in result.get("paths", {}).values():
+        for operation_ in item.values():
+            if operation_.get("security") != [{"jwtAuth": []}]:
+                continue
+            parameters = operation_.get("parameters", [])
+            taken = {p["name"] for p in parameters if p.get("in") == "header"}
+            schemes = [name for name, header in SCHEME_HEADERS.items() if header in taken]
+            operation_["security"] = [{"jwtAuth": []}, *({name: []} for name in schemes)]
+            sent = {SCHEME_HEADERS[name] for name in schemes}
+            operation_["parameters"] = [p for p in parameters if not (p.get("in") == "header" and p["name"] in sent)]
+    return result
+
+
+DOCS_PAGE_SETTINGS = {
+    "POSTPROCESSING_HOOKS": [
+        *settings.SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"],
+        "wisdom.openapi.postprocess_for_docs",
+    ]
+}

@@ -85,6 +85,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "wisdom.context_processors.product",
             ],
         },
     },
@@ -209,10 +210,17 @@ if min(LOGIN_FAILURE_LIMIT, LOGIN_FAILURE_LIMIT_PER_ADDRESS, LOGIN_FAILURE_WINDO
 PASSWORD_RESET_TIMEOUT = env.int("PASSWORD_RESET_TIMEOUT", default=60 * 60)
 PASSWORD_RESET_EMAIL_LIMIT = env.int("PASSWORD_RESET_EMAIL_LIMIT", default=3)
 PASSWORD_RESET_EMAIL_WINDOW_SECONDS = env.int("PASSWORD_RESET_EMAIL_WINDOW_SECONDS", default=60 * 60)
-if min(PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS) <= 0:
+# Asks waiting for the worker (it turns them into emails): past this many (the worker is down), asks are ignored.
+PASSWORD_RESET_ASKS_MAX = env.int("PASSWORD_RESET_ASKS_MAX", default=10_000)
+if (
+    min(
+        PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS, PASSWORD_RESET_ASKS_MAX
+    )
+    <= 0
+):
     raise SettingError(
-        "Settings PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT and PASSWORD_RESET_EMAIL_WINDOW_SECONDS "
-        "must be positive"
+        "Settings PASSWORD_RESET_TIMEOUT, PASSWORD_RESET_EMAIL_LIMIT, PASSWORD_RESET_EMAIL_WINDOW_SECONDS and "
+        "PASSWORD_RESET_ASKS_MAX must be positive"
     )
 
 # --- Email --------------------------------------------------------------------------------
@@ -230,8 +238,13 @@ if _email_url:
         raise SettingError(f"Setting EMAIL_URL is malformed: {e}") from None
     _email.pop("OPTIONS", None)
     globals().update({name: value for name, value in _email.items() if value is not None})
+    if _email.get("EMAIL_BACKEND") == "django.core.mail.backends.smtp.EmailBackend":
+        EMAIL_BACKEND = "mail.backends.AbortableSmtpBackend"  # Django's, abortable: each send has a deadline
 # The longest any SMTP connect or reply may take; past it the attempt fails and is retried.
 EMAIL_TIMEOUT = env.positive_number("EMAIL_TIMEOUT_SECONDS", default=10)
+# The longest one email's whole send may take (connect, greeting, TLS, login, the message), however a slow server
+# spreads it out; the worker's claim on an email lasts this plus a margin, so no other worker takes it meanwhile.
+MAIL_SEND_DEADLINE_SECONDS = env.positive_number("MAIL_SEND_DEADLINE_SECONDS", default=60)
 # Retries: the first after MAIL_RETRY_FIRST_SECONDS, each gap twice the last, at most MAIL_RETRY_MAX_SECONDS;
 # an email not sent MAIL_GIVE_UP_SECONDS after it was queued is marked failed (visible in the admin).
 MAIL_RETRY_FIRST_SECONDS = env.positive_number("MAIL_RETRY_FIRST_SECONDS", default=15)
@@ -278,10 +291,12 @@ SPECTACULAR_SETTINGS = {
     "DESCRIPTION": """The public API of Intuno Personal: accounts, personal entities and invites.
 
 **Authentication.** A person sends `Authorization: Bearer <access_token>` (from `login`, `refreshTokens` or
-`redeemInvite`); that is the one scheme each operation lists, so a generated client configured with a token sends
-only that. Internal services (never a browser) may instead send `X-Service-Key`, which then decides alone: on a
-person's routes with `X-On-Behalf-Of: <user id>`; on the invite admin routes alone, or acting for a staff user.
-Both are documented as optional header parameters of the operations that accept them.
+`redeemInvite`); that is the one scheme each operation lists in `/api/schema` (and `openapi.yaml`), so a generated
+client configured with a token sends only that. Internal services (never a browser) may instead send
+`X-Service-Key`, which then decides alone: on a person's routes with `X-On-Behalf-Of: <user id>`; on the invite
+admin routes alone, or acting for a staff user. Both are documented as optional header parameters of the
+operations that accept them. The API docs page (`/api/docs`) reads `/api/schema/docs`, where they are listed as
+schemes too, so its Authorize dialog sends each where an operation takes it.
 
 **Errors.** Every error body has `detail`, one line a person can read. A 400 adds `errors`: `{field: [messages]}`,
 with messages that belong to no field under `non_field_errors`. A 429 from the plan's limits or the agents service
@@ -299,10 +314,12 @@ Every answer carries `X-Request-ID`: the caller's own when it sent a sane one, e
     "COMPONENT_SPLIT_REQUEST": True,
     # Each operation's id is given where it is declared (wisdom.openapi.operation); the hook adds the shared headers.
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wisdom.openapi.postprocess"],
-    # Two `status` enums (entities, invites) get names of their own instead of colliding.
+    # The `status` enums (entities, invites, exports, the literal "pending") get names of their own.
     "ENUM_NAME_OVERRIDES": {
         "EntityStatusEnum": "personal.serializers.ENTITY_STATUSES",
         "InviteStatusEnum": "invites.models.InviteStatus",
+        "ExportStatusEnum": "accounts.models.ExportStatus",
+        "PendingStatusEnum": [("pending", "pending")],
     },
 }
 
@@ -325,6 +342,16 @@ INTUNO_AGENTS_MAX_RESPONSE_BYTES = env.int("INTUNO_AGENTS_MAX_RESPONSE_BYTES", d
 # One upstream event is at most INTUNO_AGENTS_MAX_RESPONSE_BYTES (a done event carries the whole reply).
 PERSONAL_STREAM_KEEPALIVE_SECONDS = env.positive_number("PERSONAL_STREAM_KEEPALIVE_SECONDS", default=15)
 PERSONAL_STREAM_MAX_SECONDS = env.positive_number("PERSONAL_STREAM_MAX_SECONDS", default=300)
+# Open streams one worker process relays at most; past it a stream is refused at once (503 with Retry-After),
+# never queued. Sized for the gevent worker: 2 workers admit 6,000 per replica, >= 3,000 however they spread.
+PERSONAL_STREAM_CAPACITY = env.int("PERSONAL_STREAM_CAPACITY", default=3000)
+if PERSONAL_STREAM_CAPACITY < 1:
+    raise SettingError("Setting PERSONAL_STREAM_CAPACITY must be at least 1")
+# A stream's place in its user's count (the shared cache) is a lease this long, renewed while the stream relays
+# (every third of it, at the latest with a keep-alive): a worker killed mid-stream frees its places after it.
+PERSONAL_STREAM_LEASE_SECONDS = env.positive_number("PERSONAL_STREAM_LEASE_SECONDS", default=60)
+if PERSONAL_STREAM_LEASE_SECONDS < 2 * PERSONAL_STREAM_KEEPALIVE_SECONDS:
+    raise SettingError("Setting PERSONAL_STREAM_LEASE_SECONDS must be at least twice PERSONAL_STREAM_KEEPALIVE_SECONDS")
 
 # --- Plans --------------------------------------------------------------------------------
 # None means no cap: set the variable to an empty value.
@@ -342,6 +369,19 @@ PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_MINUTE = env.optional_positive_int(
 PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_DAY = env.optional_positive_int(
     "PERSONAL_ENTERPRISE_TIER_MESSAGES_PER_DAY", default=None
 )
+# Streamed chats open at once per user, across every process and replica (counted in the shared cache).
+PERSONAL_FREE_TIER_CONCURRENT_STREAMS = env.optional_positive_int("PERSONAL_FREE_TIER_CONCURRENT_STREAMS", default=2)
+PERSONAL_PRO_TIER_CONCURRENT_STREAMS = env.optional_positive_int("PERSONAL_PRO_TIER_CONCURRENT_STREAMS", default=5)
+PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS = env.optional_positive_int(
+    "PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS", default=None
+)
+for _var, _limit in (
+    ("PERSONAL_FREE_TIER_CONCURRENT_STREAMS", PERSONAL_FREE_TIER_CONCURRENT_STREAMS),
+    ("PERSONAL_PRO_TIER_CONCURRENT_STREAMS", PERSONAL_PRO_TIER_CONCURRENT_STREAMS),
+    ("PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS", PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS),
+):
+    if (_limit or 0) > 1000:  # each place is a cache key of its own (personal/admission.py)
+        raise SettingError(f"Setting {_var} must be at most 1000 (empty: no limit)")
 
 # --- HTTP: limits, CORS, security ---------------------------------------------------------
 REQUEST_BODY_MAX_BYTES = env.int("REQUEST_BODY_MAX_BYTES", default=1024 * 1024)
@@ -351,8 +391,8 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = REQUEST_BODY_MAX_BYTES
 # without it only the origins set here may. Setting the variable replaces the development list.
 DEV_FRONTEND_ORIGINS = [f"http://{host}:{port}" for port in (5173, 4173, 3000) for host in ("localhost", "127.0.0.1")]
 CORS_ALLOWED_ORIGINS = env.list("CORS_ALLOWED_ORIGINS", default=DEV_FRONTEND_ORIGINS if DEBUG else [])
-CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-request-id")
-CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after", "ratelimit", "ratelimit-policy")
+CORS_ALLOW_HEADERS = ("authorization", "content-type", "x-request-id", "idempotency-key")
+CORS_EXPOSE_HEADERS = ("x-request-id", "retry-after", "ratelimit", "ratelimit-policy", "idempotency-replayed")
 
 SECURE_SSL_REDIRECT = env.bool("DJANGO_SECURE_SSL_REDIRECT", default=not DEBUG)
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
@@ -412,6 +452,8 @@ LOGGING = {
         # the access line comes from wisdom.access; Django's own would repeat it
         "django.request": {"level": "ERROR"},
         "django.server": {"level": "WARNING"},
+        # SQL with its parameters (password hashes, tokens) at DEBUG: never written, whatever LOG_LEVEL says
+        "django.db.backends": {"level": "INFO"},
         # Python warnings become log records too, so with LOG_FORMAT=json every line parses.
         "py.warnings": {"handlers": ["console"], "level": "WARNING", "propagate": False},
     },
@@ -430,3 +472,33 @@ try:
     )
 except ValueError as _e:
     raise SettingError(f"Setting METRICS_ALLOWED_IPS is malformed: {_e}") from None
+
+# --- Background work (`manage.py worker`) -------------------------------------------------------------------
+# The worker sends the email outbox, deletes accounts and builds data exports, then waits this long for more
+# (MAIL_WORKER_POLL_SECONDS, from when it only sent email, is the default).
+WORKER_POLL_SECONDS = env.positive_number("WORKER_POLL_SECONDS", default=MAIL_WORKER_POLL_SECONDS)
+# A claimed deletion or export is left to its worker this long, renewed at every step; a worker that died lets
+# it go then. Every step is one upstream call (at most INTUNO_AGENTS_TIMEOUT_SECONDS), so the lease outlasts two.
+WORKER_LEASE_SECONDS = env.positive_number("WORKER_LEASE_SECONDS", default=120)
+if WORKER_LEASE_SECONDS <= 2 * INTUNO_AGENTS_TIMEOUT_SECONDS:
+    raise SettingError("Setting WORKER_LEASE_SECONDS must be more than twice INTUNO_AGENTS_TIMEOUT_SECONDS.")
+# A failed attempt is retried after JOB_RETRY_FIRST_SECONDS, each gap twice the last, at most JOB_RETRY_MAX_SECONDS.
+JOB_RETRY_FIRST_SECONDS = env.positive_number("JOB_RETRY_FIRST_SECONDS", default=15)
+JOB_RETRY_MAX_SECONDS = env.positive_number("JOB_RETRY_MAX_SECONDS", default=60 * 60)
+# A deletion is marked failed (visible in the admin, where staff retry it) after this many failed attempts.
+ACCOUNT_DELETION_MAX_ATTEMPTS = env.int("ACCOUNT_DELETION_MAX_ATTEMPTS", default=50)
+# Data exports: failed after EXPORT_MAX_ATTEMPTS; one build takes at most EXPORT_DEADLINE_SECONDS and makes at
+# most EXPORT_MAX_BYTES of JSON; a ready one is downloadable EXPORT_DOWNLOAD_DAYS; EXPORT_DAILY_LIMIT asked per
+# person per 24 hours (one pending at a time).
+EXPORT_MAX_ATTEMPTS = env.int("EXPORT_MAX_ATTEMPTS", default=5)
+EXPORT_DEADLINE_SECONDS = env.positive_number("EXPORT_DEADLINE_SECONDS", default=10 * 60)
+EXPORT_MAX_BYTES = env.int("EXPORT_MAX_BYTES", default=64 * 1024 * 1024)
+EXPORT_DOWNLOAD_DAYS = env.int("EXPORT_DOWNLOAD_DAYS", default=7)
+EXPORT_DAILY_LIMIT = env.int("EXPORT_DAILY_LIMIT", default=3)
+if min(ACCOUNT_DELETION_MAX_ATTEMPTS, EXPORT_MAX_ATTEMPTS, EXPORT_MAX_BYTES, EXPORT_DOWNLOAD_DAYS) <= 0:
+    raise SettingError(
+        "Settings ACCOUNT_DELETION_MAX_ATTEMPTS, EXPORT_MAX_ATTEMPTS, EXPORT_MAX_BYTES and EXPORT_DOWNLOAD_DAYS "
+        "must be positive."
+    )
+if EXPORT_DAILY_LIMIT <= 0:
+    raise SettingError("Setting EXPORT_DAILY_LIMIT must be positive.")

@@ -21,6 +21,9 @@ os.environ.setdefault("PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE", "100000")
 os.environ.setdefault("PERSONAL_FREE_TIER_MESSAGES_PER_DAY", "100000")
 os.environ.setdefault("PERSONAL_PRO_TIER_MESSAGES_PER_MINUTE", "100000")
 os.environ.setdefault("PERSONAL_PRO_TIER_MESSAGES_PER_DAY", "100000")
+# Likewise open streams per user (empty: no limit); tests of the limit set their own.
+os.environ.setdefault("PERSONAL_FREE_TIER_CONCURRENT_STREAMS", "")
+os.environ.setdefault("PERSONAL_PRO_TIER_CONCURRENT_STREAMS", "")
 
 from wisdom.settings import *  # noqa: F403
 from wisdom.settings import STORAGES

@@ -3,6 +3,7 @@ from django.urls import include, path, re_path
 from django.views.decorators.csrf import csrf_exempt
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from wisdom import openapi
 from wisdom.exceptions import json_not_found
 
 urlpatterns = [
@@ -12,9 +13,19 @@ urlpatterns = [
     path("", include("invites.urls")),
     path("", include("mail.urls")),
     path("api/schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),
+    # The same schema for Swagger UI, each operation listing every scheme it takes, so Authorize works with each.
+    path(
+        "api/schema/docs",
+        SpectacularAPIView.as_view(
+            authentication_classes=[], permission_classes=[], custom_settings=openapi.DOCS_PAGE_SETTINGS
+        ),
+        name="schema-docs",
+    ),
     path(
         "api/docs",
-        SpectacularSwaggerView.as_view(url_name="schema", authentication_classes=[], permission_classes=[]),
+        SpectacularSwaggerView.as_view(
+            url_name="schema-docs", title=openapi.DOCS_PAGE_TITLE, authentication_classes=[], permission_classes=[]
+        ),
         name="swagger-ui",
     ),
     # Last: any other path but the admin's and static files' is a JSON 404, also under DEBUG, where

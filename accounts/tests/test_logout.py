@@ -101,3 +101,20 @@ def test_logout_all_leaves_other_users_logged_in(api_client, user):
 
 def test_logout_all_without_credentials_is_401(api_client):
     assert api_client.post("/auth/logout-all").status_code == 401
+
+
+def test_after_logout_all_a_refresh_token_is_refused_saying_the_session_has_ended(api_client, user):
+    session = tokens_for(user=user)
+    api_client.post("/auth/logout-all", headers=bearer(user))
+
+    response = _refresh(api_client, session["refresh_token"])
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": "This session has ended; log in again."}
+
+
+def test_a_refresh_token_that_is_not_ours_is_still_refused_as_invalid(api_client):
+    response = _refresh(api_client, "not-a-token")
+
+    assert response.status_code == 401
+    assert response.json() == {"detail": INVALID_REFRESH}

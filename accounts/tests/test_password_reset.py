@@ -1,12 +1,15 @@
 """Password reset by email, against a real SMTP server: the same 202 for any address, a link that works once,
 expires and dies with a password change, and every earlier session ended."""
 
+import re
 import time
+from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 from django.core.cache import cache
 from django.test import Client
+from django.utils import timezone
 from post_office.models import Email
 
 from accounts.models import User
@@ -205,18 +208,69 @@ def test_the_link_points_at_the_frontend_when_one_is_configured(
     assert _reset_link(smtp_server, send_queued_mail).startswith("https://app.example.com/personal/reset-password?uid=")
 
 
-def test_nothing_is_queued_when_the_request_fails_after_the_lookup(api_client, user, monkeypatch):
-    """The email is saved last: a failure before it leaves no half-done request behind."""
+def test_asking_does_the_same_database_work_whether_or_not_an_account_uses_the_address(api_client, user):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def statements(email: str) -> list[str]:
+        with CaptureQueriesContext(connection) as queries:
+            assert _ask(api_client, email).status_code == 202
+        return [_statement_shape(query["sql"]) for query in queries.captured_queries]
+
+    _ask(api_client, "warm-up@example.com")
+    known, unknown = statements(user.email), statements("nobody@example.com")
+
+    assert known == unknown
+    assert known == ["SELECT accounts_passwordresetask", "INSERT accounts_passwordresetask"]
+    assert Email.objects.count() == 0  # the worker decides, later and out of the request's time
+
+
+def test_the_worker_queues_one_email_per_ask_for_an_account_and_drops_the_other_asks(api_client, user, settings):
+    from accounts.models import PasswordResetAsk
+    from accounts.services import password_reset_asks_process
+
+    _ask(api_client, user.email), _ask(api_client, "nobody@example.com"), _ask(api_client, "ALICE@example.com")
+    PasswordResetAsk.objects.create(email=user.email, created_at=timezone.now() - timedelta(hours=2))  # stale
+
+    assert password_reset_asks_process() == 4
+    assert password_reset_asks_process() == 0
+
+    assert sorted(email.to for email in Email.objects.all()) == [["alice@example.com"], ["alice@example.com"]]
+    assert PasswordResetAsk.objects.count() == 0
+
+
+def test_past_the_waiting_asks_cap_an_ask_is_answered_alike_and_ignored(api_client, user, settings):
+    from accounts.models import PasswordResetAsk
+
+    settings.PASSWORD_RESET_ASKS_MAX = 2
+
+    answers = {(r.status_code, r.content) for r in (_ask(api_client, e) for e in ("a@example.com", user.email))}
+    over = [_ask(api_client, user.email), _ask(api_client, "nobody@example.com")]
+
+    assert {(r.status_code, r.content) for r in over} == answers == {(202, over[0].content)}
+    assert PasswordResetAsk.objects.count() == 2
+
+
+def test_an_ask_whose_email_fails_to_be_made_stays_for_the_next_pass(api_client, user, monkeypatch):
     from accounts import services
+    from accounts.models import PasswordResetAsk
 
     def broken(**kwargs):
         raise RuntimeError("rendering failed")
 
-    monkeypatch.setattr(services, "email_build", broken)
+    _ask(api_client, user.email)
+    monkeypatch.setattr(services, "email_enqueue", broken)
 
     with pytest.raises(RuntimeError):
-        services.password_reset_request(email=user.email)
+        services.password_reset_asks_process()
     assert Email.objects.count() == 0
+    assert PasswordResetAsk.objects.count() == 1
+
+
+def _statement_shape(sql: str) -> str:
+    """`VERB table` of one SQL statement: what was done, without the values."""
+    match = re.match(r'\s*(SELECT|INSERT|UPDATE|DELETE)\b.*?\b(?:FROM|INTO|UPDATE)\s+"?(\w+)', sql, re.S | re.I)
+    return f"{match[1].upper()} {match[2]}" if match else sql.split()[0].upper()
 
 
 # --- the page a reset link opens when no frontend serves it ------------------------------------------

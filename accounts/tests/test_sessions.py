@@ -7,7 +7,7 @@ from django.test import Client
 
 from accounts import services
 from accounts.models import User
-from accounts.services import INVALID_REFRESH, tokens_for
+from accounts.services import SESSION_ENDED, tokens_for
 from accounts.tests.factories import UserFactory
 from tests.helpers.auth import on_behalf_of
 
@@ -47,7 +47,7 @@ def test_a_password_change_refuses_the_old_refresh_token(api_client, user):
 
     response = _refresh(api_client, old["refresh_token"])
     assert response.status_code == 401
-    assert response.json() == {"detail": INVALID_REFRESH}
+    assert response.json() == {"detail": SESSION_ENDED}
 
 
 def test_a_refresh_token_rotated_before_the_change_is_refused_too(api_client, user):

@@ -12,6 +12,7 @@ import {
   deleteEntity,
   getEntity,
   getMe,
+  getUsage,
   listEntities,
   listMessages,
   login,
@@ -30,6 +31,37 @@ function setting(name: string): string {
   return value;
 }
 
+// The streamed reply, read with fetch as the README's streamMessage does: its events, up to the final one.
+type StreamEvent =
+  | { event: 'delta'; data: { text: string } }
+  | { event: 'done'; data: MessageReply }
+  | { event: 'error'; data: { detail: string; status: number } };
+
+async function streamMessage(name: string, content: string): Promise<StreamEvent[]> {
+  const response = await fetch(`${setting('WISDOM_URL')}/personal/entities/${encodeURIComponent(name)}/messages`, {
+    method: 'POST',
+    headers: { 'Content-Type': 'application/json', Accept: 'text/event-stream', Authorization: `Bearer ${token}` },
+    body: JSON.stringify({ content }),
+  });
+  if (response.status !== 200 || response.body === null) throw new Error(`FAILED: the stream answered ${response.status}`);
+  const events: StreamEvent[] = [];
+  let buffer = '';
+  const reader = response.body.pipeThrough(new TextDecoderStream()).getReader();
+  for (;;) {
+    const { value, done } = await reader.read();
+    if (done) return events;
+    buffer += value;
+    for (let end = buffer.indexOf('\n\n'); end >= 0; end = buffer.indexOf('\n\n')) {
+      const lines = buffer.slice(0, end).split('\n');
+      buffer = buffer.slice(end + 2);
+      const event = lines.find((line) => line.startsWith('event: '))?.slice(7);
+      const data = lines.find((line) => line.startsWith('data: '))?.slice(6);
+      if (data === undefined || (event !== 'delta' && event !== 'done' && event !== 'error')) continue;
+      events.push({ event, data: JSON.parse(data) } as StreamEvent);
+    }
+  }
+}
+
 let steps = 0;
 function check(condition: boolean, what: string, seen?: unknown): asserts condition {
   if (!condition) throw new Error(`FAILED: ${what}${seen === undefined ? '' : `; saw ${JSON.stringify(seen)}`}`);
@@ -37,7 +69,7 @@ function check(condition: boolean, what: string, seen?: unknown): asserts condit
   console.log(`ok ${steps} - ${what}`);
 }
 
-// The three lines of the README: the generated client, its base URL, and the token it sends.
+// As the README's useWisdom does: the generated client, its base URL, and the token it sends.
 let token: string | undefined;
 client.setConfig({ baseUrl: setting('WISDOM_URL'), auth: () => token });
 
@@ -151,12 +183,44 @@ async function main(): Promise<void> {
 
   // --- chat, up to the plan's message limit -------------------------------------------------------------
   let reply: MessageReply | undefined;
+  const idempotencyKey = `flow-${Date.now()}`;
   {
-    const { data, error, response } = await sendMessage({ path: { name: entityName }, body: { content: 'What next?' } });
-    check(response.status === 201 && typeof data === 'object', 'sendMessage answers the whole reply', error);
-    reply = data;
+    const { data, error, response } = await sendMessage({
+      path: { name: entityName },
+      body: { content: 'What next?' },
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
+    check(response.status === 201 && data !== undefined, 'sendMessage answers the whole reply', error);
+    reply = data; // the generated type is MessageReply alone: the streamed answer is declared apart
     check(reply.reply.length > 0 && String(reply.message_id).length > 0, 'the reply has text and an id', reply);
     check(response.headers.get('RateLimit')?.includes('"minute"') === true, 'the answer carries RateLimit');
+  }
+  {
+    // a retry with the same key: the same answer, and no place taken (the loop below still has perMinute - 1)
+    const { data, error, response } = await sendMessage({
+      path: { name: entityName },
+      body: { content: 'What next?' },
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
+    check(response.status === 201 && typeof data === 'object' && data.message_id === reply.message_id, 'a retried send answers the first reply again', error);
+    check(response.headers.get('Idempotency-Replayed') === 'true', 'marked Idempotency-Replayed');
+  }
+  {
+    const { error, response } = await sendMessage({
+      path: { name: entityName },
+      body: { content: 'Something else' },
+      headers: { 'Idempotency-Key': idempotencyKey },
+    });
+    check(response.status === 422 && error !== undefined && 'code' in error && error.code === 'idempotency_key_reused', 'a reused key is a 422', error);
+  }
+  {
+    const events = await streamMessage(entityName, 'And after that?');
+    const last = events[events.length - 1];
+    const deltas = events.filter((e): e is Extract<StreamEvent, { event: 'delta' }> => e.event === 'delta');
+    check(deltas.length > 0 && events.slice(0, -1).every((e) => e.event === 'delta'), 'a streamed reply comes as deltas', events);
+    check(last?.event === 'done', 'and ends with exactly one done event', last);
+    if (last.event !== 'done') throw new Error('unreachable');
+    check(last.data.reply === deltas.map((e) => e.data.text).join('') && String(last.data.message_id).length > 0, 'done holds the whole reply, the deltas joined', last);
   }
   {
     const { error, response } = await sendMessage({ path: { name: entityName }, body: { content: '' } });
@@ -164,7 +228,7 @@ async function main(): Promise<void> {
     const message: string = error.errors['content'][0];
     check(message.length > 0, `sendMessage's 400 is read through errors[field][0]: "${message}"`);
   }
-  for (let sent = 1; sent < perMinute; sent += 1) {
+  for (let sent = 2; sent < perMinute; sent += 1) { // the whole reply and the streamed one were the first two
     const { response } = await sendMessage({ path: { name: entityName }, body: { content: `message ${sent}` } });
     if (response.status !== 201) throw new Error(`FAILED: message ${sent + 1} of ${perMinute} answered ${response.status}`);
   }
@@ -179,6 +243,17 @@ async function main(): Promise<void> {
         throw new Error(`FAILED: expected the plan's limit, saw upstream's: ${error.detail}`);
     }
     check(Number(response.headers.get('Retry-After')) > 0, 'with Retry-After');
+  }
+  {
+    const { data, error } = await getUsage();
+    const minute = data?.messages.minute;
+    check(
+      data !== undefined && minute !== undefined && minute.used === perMinute && minute.limit === perMinute,
+      `getUsage counts the minute's ${perMinute} messages against its limit`,
+      error ?? data,
+    );
+    const resets: number | null = minute.reset_seconds;
+    check(resets !== null && resets > 0 && data.entities.used >= 1, 'getUsage types its figures, null where none', data);
   }
   {
     const { data, error } = await listMessages({ path: { name: entityName }, query: { limit: 2 } });

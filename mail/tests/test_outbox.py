@@ -190,3 +190,35 @@ def test_staff_see_a_failed_email_with_its_error_and_requeue_it_for_the_worker(s
     assert [m.rcpt_tos for m in smtp_server.wait_for(1)] == [["reader@example.com"]]
     email.refresh_from_db()
     assert email.status == STATUS.sent
+
+
+def test_a_server_trickling_its_greeting_costs_one_attempt_cut_at_the_send_deadline(
+    smtp_server, send_queued_mail, settings
+):
+    from tests.helpers.smtp import TricklingSmtpProxy
+
+    email = _queue()
+    proxy = TricklingSmtpProxy(smtp_server.port, trickle_seconds=60, interval=0.2)
+    settings.EMAIL_PORT = proxy.port
+    settings.MAIL_SEND_DEADLINE_SECONDS = 2
+    try:
+        started = time.monotonic()
+        summary = send_queued_mail()
+        took = time.monotonic() - started
+    finally:
+        proxy.stop()
+
+    assert summary == "sent 0, retrying 1, failed 0"
+    assert 2 <= took < 10  # each byte came within EMAIL_TIMEOUT (5 s); the whole send was cut at 2 s
+    email.refresh_from_db()
+    assert email.status == STATUS.requeued
+    log = email.logs.get()
+    assert log.exception_type == "SendDeadlineExceeded" and "2 s" in log.message
+
+
+def test_a_claim_outlasts_the_send_deadline(settings):
+    from mail.services import claim_seconds
+
+    for deadline in (1, 60, 600):
+        settings.MAIL_SEND_DEADLINE_SECONDS = deadline
+        assert claim_seconds() > deadline

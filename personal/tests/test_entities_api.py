@@ -36,13 +36,14 @@ def test_create_answers_201_with_upstreams_object_after_counting(api_client, use
     assert agents_double.entities() == [created]
 
 
-def test_create_forwards_the_body_as_sent_so_upstream_judges_unknown_fields(api_client, user, agents_double):
+def test_create_refuses_an_unknown_field_itself_and_never_asks_upstream(api_client, user, agents_double):
     response = api_client.post(
         "/personal/entities", {"name": "ada", "mood": "sunny"}, format="json", headers=bearer(user)
     )
 
-    assert response.status_code == 422
-    assert response.json() == {"detail": "mood: unknown field"}
+    assert response.status_code == 400
+    assert response.json() == {"detail": "mood: Unknown field.", "errors": {"mood": ["Unknown field."]}}
+    assert agents_double.received() == []
     assert agents_double.entities() == []
 
 

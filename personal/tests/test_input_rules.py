@@ -157,7 +157,7 @@ def test_message_content_of_65536_characters_and_only_content_is_sent(api_client
     agents_double.clear_received()
 
     response = api_client.post(
-        "/personal/entities/ada/messages", {"content": "x" * 65_536, "extra": 1}, format="json", headers=bearer(user)
+        "/personal/entities/ada/messages", {"content": "x" * 65_536}, format="json", headers=bearer(user)
     )
 
     assert response.status_code == 201
@@ -200,3 +200,65 @@ def test_a_cursor_ending_in_a_newline_is_400_and_never_sent(api_client, user, ag
     assert response.status_code == 400
     assert response.json()["errors"] == {"before": ["The cursor must be printable ASCII."]}
     assert agents_double.received() == []
+
+
+SMUGGLED = {"owner_user_id": "6f1c2b9e-4d3a-4b8e-9a51-0c2f7d9e1a34", "plan": "enterprise"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "body"),
+    [
+        ("post", "/personal/entities", {"name": "ada"}),
+        ("patch", "/personal/entities/ada", {"description": "x"}),
+        ("post", "/personal/entities/ada/messages", {"content": "hi"}),
+    ],
+)
+def test_an_undocumented_field_is_our_400_with_errors_and_never_sent(
+    api_client, user, agents_double, method, path, body
+):
+    agents_double.seed_entity(name="ada", owner_id=str(user.pk))
+    agents_double.clear_received()
+
+    response = getattr(api_client, method)(path, {**body, **SMUGGLED}, format="json", headers=bearer(user))
+
+    assert response.status_code == 400
+    assert response.json() == {
+        "detail": "owner_user_id: Unknown field.",
+        "errors": {"owner_user_id": ["Unknown field."], "plan": ["Unknown field."]},
+    }
+    assert agents_double.received() == []
+    assert [(e["name"], e["status"]) for e in agents_double.entities()] == [("ada", "active")]
+
+
+def test_an_undocumented_field_is_reported_with_the_other_fields_errors(api_client, user, agents_double):
+    response = api_client.post(
+        "/personal/entities", {"name": "a/b", "plan": "pro"}, format="json", headers=bearer(user)
+    )
+
+    assert response.status_code == 400
+    assert response.json()["errors"] == {
+        "name": ["Entity name must not contain '/' or '\\'."],
+        "plan": ["Unknown field."],
+    }
+    assert agents_double.received() == []
+
+
+def test_create_sends_upstream_exactly_the_documented_fields_given(api_client, user, agents_double):
+    response = api_client.post(
+        "/personal/entities", {"description": "d", "name": "ada"}, format="json", headers=bearer(user)
+    )
+
+    assert response.status_code == 201
+    [create] = [c for c in agents_double.received() if c["method"] == "POST"]
+    assert json.loads(create["body"]) == {"name": "ada", "description": "d"}
+
+
+def test_update_sends_upstream_exactly_the_documented_fields_given(api_client, user, agents_double):
+    agents_double.seed_entity(name="ada", owner_id=str(user.pk))
+    agents_double.clear_received()
+
+    response = api_client.patch("/personal/entities/ada", {"display_name": "Ada"}, format="json", headers=bearer(user))
+
+    assert response.status_code == 200
+    [update] = agents_double.received()
+    assert (update["method"], json.loads(update["body"])) == ("PATCH", {"display_name": "Ada"})

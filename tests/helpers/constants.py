@@ -22,3 +22,6 @@ UPSTREAM_HEADERS = frozenset(
         "content-length",
     }
 )
+
+# The free plan's messages per minute on the contract suite's server (tests/test_contract_flow.py).
+CONTRACT_MESSAGES_PER_MINUTE = 3

@@ -9,9 +9,16 @@ from django.test import RequestFactory
 from prometheus_client import REGISTRY
 from prometheus_client.parser import text_string_to_metric_families
 
-from personal.errors import AgentsFailed, AgentsRefused, AgentsTimeout, AgentsUnreachable, EntityQuotaExceeded
+from personal.errors import (
+    AgentsFailed,
+    AgentsRefused,
+    AgentsTimeout,
+    AgentsUnreachable,
+    EntityQuotaExceeded,
+    StreamCapacityReached,
+)
 from tests.helpers.auth import on_behalf_of
-from wisdom.errors import ApiError
+from wisdom.errors import ApiError, ServiceUnavailable
 from wisdom.exceptions import exception_handler
 from wisdom.metrics import client_allowed, observe_request, upstream_operation, upstream_outcome
 
@@ -95,6 +102,17 @@ def test_a_quota_refusal_is_counted_as_entity_quota_exceeded():
     exception_handler(EntityQuotaExceeded(plan="free", limit=1), {})
 
     assert value("wisdom_refusals_total", kind="entity_quota_exceeded") == before + 1
+
+
+def test_a_503_for_a_capacity_is_counted_by_its_code_and_the_databases_503_is_not():
+    before = value("wisdom_refusals_total", kind="stream_capacity_reached")
+    busy_before = value("wisdom_refusals_total", kind="service_unavailable")
+
+    exception_handler(StreamCapacityReached(), {})
+    exception_handler(ServiceUnavailable(), {})
+
+    assert value("wisdom_refusals_total", kind="stream_capacity_reached") == before + 1
+    assert value("wisdom_refusals_total", kind="service_unavailable") == busy_before
 
 
 @pytest.mark.parametrize(

@@ -31,14 +31,14 @@ def test_a_database_that_cannot_serve_in_time_is_503_with_retry_after(api_client
     from unittest import mock
 
     from django.db import OperationalError
+    from psycopg_pool import PoolTimeout
 
     from tests.helpers.auth import bearer
 
     headers = bearer(user)
-    with mock.patch(
-        "django.db.backends.base.base.BaseDatabaseWrapper.ensure_connection",
-        side_effect=OperationalError("couldn't get a connection after 10.00 sec"),
-    ):
+    timed_out = OperationalError("couldn't get a connection after 10.00 sec")
+    timed_out.__cause__ = PoolTimeout("couldn't get a connection after 10.00 sec")  # as Django wraps psycopg's
+    with mock.patch("django.db.backends.base.base.BaseDatabaseWrapper.ensure_connection", side_effect=timed_out):
         response = api_client.get("/auth/me", headers=headers)
 
     assert response.status_code == 503

@@ -54,6 +54,9 @@ def test_debug_runs_without_a_secret_key():
         ("INTUNO_AGENTS_TIMEOUT_SECONDS", "-1"),
         ("DATABASE_URL", "nosuchdb://x"),
         ("LOG_FORMAT", "xml"),
+        ("PERSONAL_STREAM_CAPACITY", "0"),
+        ("PERSONAL_STREAM_LEASE_SECONDS", "20"),  # under twice the 15 s keep-alive: a silent stream's place lapses
+        ("PERSONAL_PRO_TIER_CONCURRENT_STREAMS", "1001"),
     ],
 )
 def test_malformed_setting_stops_start_up_naming_it(name, value):

@@ -1,6 +1,7 @@
 """Account rules: logging in (with failed-login limits), the one token response shape, refresh with rotation,
 logging out and ending sessions, changing and resetting a password, the profile, API keys, creating users."""
 
+import logging
 import time
 import uuid
 from datetime import datetime, timedelta
@@ -28,14 +29,25 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from rest_framework_simplejwt.utils import datetime_from_epoch
 
 from accounts.emails import EMAIL_TAKEN, email_key, validate_email_key_length
-from accounts.models import ApiKey, Plan, User
+from accounts.models import ApiKey, PasswordResetAsk, Plan, User
+from accounts.notices import notice_api_key_created, notice_password_changed
 from accounts.selectors import api_key_get, user_email_taken, user_get_by_email
-from mail.services import email_build
-from wisdom.cache import cache_add, cache_count, cache_get_many, cache_incr
+from accounts.services.login_failure_pairs import (
+    login_failure_digest,
+    login_failure_pairs,
+    login_failure_pairs_drop,
+    login_failure_pairs_remember,
+)
+from mail.services import email_enqueue
+from wisdom.cache import cache_add, cache_count, cache_delete, cache_get_many, cache_incr
 from wisdom.errors import NON_FIELD_ERRORS, ApiError
+
+logger = logging.getLogger(__name__)
 
 INVALID_CREDENTIALS = "Invalid email or password."
 INVALID_REFRESH = "Refresh token is invalid or expired."
+# A token of ours from before the account's token version moved (logout-all, a password change, deactivation).
+SESSION_ENDED = "This session has ended; log in again."
 WRONG_CURRENT_PASSWORD = "Your current password is not correct."
 RESET_LINK_INVALID = "This password reset link is invalid or has expired; ask for a new one."
 RESET_REQUESTED = "If an account uses this email, a link to reset its password is on its way."
@@ -127,6 +139,17 @@ def login_failure_record(*, address: str, email: str) -> None:
         cache_add(key, 0, timeout=expires_in)
         if cache_incr(key) is None:  # evicted between add and incr, or the cache is down
             cache_add(key, 1, timeout=expires_in)
+    pair = f"{address} {email_key(email)}"
+    login_failure_pairs_remember(pair_digest=login_failure_digest(pair), email=email, timeout=expires_in)
+
+
+def login_failures_forget(*, email: str) -> None:
+    """Deletes the (address, email) counters of `email`, whose account is deleted; per-address counts stay."""
+    window, _ = _login_failure_window()
+    for pair_digest in login_failure_pairs(email=email):
+        for w in (window, window - 1):
+            cache_delete(f"login-failures:pair:{pair_digest}:{w}")
+    login_failure_pairs_drop(email=email)
 
 
 def _login_failure_counters(*, address: str, email: str) -> list[tuple[str, str, int]]:
@@ -137,8 +160,7 @@ def _login_failure_counters(*, address: str, email: str) -> list[tuple[str, str,
 
 
 def _login_failure_key(scope: str, ident: str, window: int) -> str:
-    digest = salted_hmac("accounts.login-failures", ident, algorithm="sha256").hexdigest()
-    return f"login-failures:{scope}:{digest}:{window}"
+    return f"login-failures:{scope}:{login_failure_digest(ident)}:{window}"
 
 
 def _login_failure_window() -> tuple[int, int]:
@@ -156,8 +178,10 @@ def tokens_refresh(*, refresh_token: str) -> dict:
 
     user_id = refresh.payload.get(settings.SIMPLE_JWT["USER_ID_CLAIM"])
     user = User.objects.filter(pk=user_id, is_active=True).first() if user_id else None
-    if user is None or not token_version_is_current(token=refresh, user=user):
+    if user is None:
         raise InvalidCredentials(INVALID_REFRESH)
+    if not token_version_is_current(token=refresh, user=user):
+        raise InvalidCredentials(SESSION_ENDED)
 
     try:
         with transaction.atomic():
@@ -233,7 +257,8 @@ def user_password_set(*, user: User, password_hash: str) -> None:
 
 
 def user_password_change(*, user: User, current_password: str, new_password: str, address: str) -> dict:
-    """A new password for a caller who knows the current one; a fresh token pair, every other session ended.
+    """A new password for a caller who knows the current one; a fresh token pair, every other session ended, the
+    API keys kept, and the owner told by email.
 
     A wrong current password counts as a failed login for the account's email (and is refused with 429 once
     too many failed), so a stolen access token cannot be used to guess the password here."""
@@ -242,7 +267,10 @@ def user_password_change(*, user: User, current_password: str, new_password: str
         login_failure_record(address=address, email=user.email)
         raise DjangoValidationError({"current_password": [WRONG_CURRENT_PASSWORD]})
     _validate_new_password(password=new_password, user=user)
-    user_password_set(user=user, password_hash=make_password(new_password))
+    password_hash = make_password(new_password)
+    with transaction.atomic():
+        user_password_set(user=user, password_hash=password_hash)
+        notice_password_changed(user=user, address=address, how="changed")
     return tokens_for(user=user)
 
 
@@ -268,30 +296,47 @@ def _validate_new_password(*, password: str, user: User) -> None:
 
 
 # --- Password reset ------------------------------------------------------------------------------------
-# Asking is answered the same whether or not an account uses the email, after the same work: the lookup, a
-# token, the email rendered and validated; only an eligible account's email is then saved to the outbox (the
-# one INSERT). Links are Django's PasswordResetTokenGenerator tokens: valid PASSWORD_RESET_TIMEOUT seconds,
-# and only while the password (and email) are what they were, so a link works once.
+# Asking does the same work whether or not an account uses the email: the per-email count, then one row saved
+# (PasswordResetAsk); no lookup. The worker's mail job (password_reset_asks_process) then emails the link to an
+# eligible account and drops any other ask. Links are Django's PasswordResetTokenGenerator tokens: valid
+# PASSWORD_RESET_TIMEOUT seconds, and only while the password (and email) are what they were, so a link works once.
+RESET_ASKS_PER_PASS = 100  # asks the worker turns into email per pass (the rest wait for the next)
 
 
 def password_reset_request(*, email: str) -> None:
-    """Queues a reset link for an active account with a password that uses `email`; for anything else, nothing
-    (with the same work and the same answer). At most PASSWORD_RESET_EMAIL_LIMIT per email per window."""
-    within_limit = _reset_emails_within_limit(email=email)
-    user = user_get_by_email(email=email)
-    eligible = user is not None and user.is_active and user.has_usable_password()
-    recipient = user if eligible else User(id=uuid.uuid4(), email=email, password=make_password(None))
-    try:
-        outgoing = email_build(
-            to=recipient.email, template=RESET_EMAIL_TEMPLATE, context=_reset_email_context(user=recipient)
-        )
-    except DjangoValidationError:
-        if eligible:
-            raise
-        return  # an address the outbox would refuse, with no account behind it
-    if eligible and within_limit:
+    """Records an ask for a reset link, answered alike for any address. At most PASSWORD_RESET_EMAIL_LIMIT per
+    email per window are recorded, and none while PASSWORD_RESET_ASKS_MAX wait for the worker (it is down):
+    more are ignored (for any address alike)."""
+    if not _reset_emails_within_limit(email=email):
+        return
+    if PasswordResetAsk.objects.order_by("pk")[settings.PASSWORD_RESET_ASKS_MAX - 1 :].exists():
+        logger.error("%d password reset asks wait for the worker: one more ignored", settings.PASSWORD_RESET_ASKS_MAX)
+        return
+    PasswordResetAsk.objects.create(email=email)
+
+
+def password_reset_asks_process(*, limit: int = RESET_ASKS_PER_PASS) -> int:
+    """Turns waiting asks into reset emails for active accounts with a password; drops the others, and asks
+    older than a link's lifetime. Each ask is deleted in the transaction that queues its email: one email per
+    ask, also with several workers. Returns how many asks were handled."""
+    handled = 0
+    stale = timezone.now() - timedelta(seconds=settings.PASSWORD_RESET_TIMEOUT)
+    while handled < limit:
         with transaction.atomic():
-            outgoing.save()
+            ask = PasswordResetAsk.objects.select_for_update(skip_locked=True).order_by("pk").first()
+            if ask is None:
+                break
+            handled += 1
+            if not PasswordResetAsk.objects.filter(pk=ask.pk).delete()[0]:
+                continue  # another worker took it (SQLite, which has no row locks)
+            user = user_get_by_email(email=ask.email)
+            if ask.created_at <= stale or user is None or not user.is_active or not user.has_usable_password():
+                continue
+            try:
+                email_enqueue(to=user.email, template=RESET_EMAIL_TEMPLATE, context=_reset_email_context(user=user))
+            except DjangoValidationError:  # an address the outbox refuses: nothing can be sent to it
+                logger.warning("password reset ask %s: the account's address cannot be emailed; dropped", ask.pk)
+    return handled
 
 
 def _reset_emails_within_limit(*, email: str) -> bool:
@@ -325,9 +370,10 @@ def password_reset_user(*, uid: str, token: str) -> User | None:
     return user
 
 
-def password_reset_confirm(*, uid: str, token: str, new_password: str) -> dict:
-    """Sets the password from a valid link (which then never works again) and ends every earlier session;
-    a fresh token pair. Django's ValidationError (400) for a bad link or a weak password."""
+def password_reset_confirm(*, uid: str, token: str, new_password: str, address: str | None = None) -> dict:
+    """Sets the password from a valid link (which then never works again), ends every earlier session and
+    revokes every API key (a reset is how an account is taken back), and tells the owner by email; a fresh token
+    pair. Django's ValidationError (400) for a bad link or a weak password."""
     user = password_reset_user(uid=uid, token=token)
     if user is None:
         raise DjangoValidationError({NON_FIELD_ERRORS: [RESET_LINK_INVALID]})
@@ -339,6 +385,8 @@ def password_reset_confirm(*, uid: str, token: str, new_password: str) -> dict:
         if locked is None or not default_token_generator.check_token(locked, token):
             raise DjangoValidationError({NON_FIELD_ERRORS: [RESET_LINK_INVALID]})
         user_password_set(user=locked, password_hash=password_hash)
+        revoked = api_keys_revoke_all(user=locked)
+        notice_password_changed(user=locked, address=address, how="reset", api_keys_revoked=revoked)
     return tokens_for(user=locked)
 
 
@@ -354,14 +402,24 @@ def _duration(seconds: int) -> str:
 API_KEY_TOUCH_SECONDS = 60  # last_used_at is written at most this often per key
 
 
-def api_key_create(*, user: User, name: str, expires_at: datetime | None = None) -> tuple[ApiKey, str]:
-    """A new key for `user`: the row, and the key itself, which is shown this once and stored only hashed."""
+def api_key_create(
+    *, user: User, name: str, expires_at: datetime | None = None, address: str | None = None
+) -> tuple[ApiKey, str]:
+    """A new key for `user`: the row, and the key itself, which is shown this once and stored only hashed. The
+    owner is told by email (from `address`, the client's)."""
     if expires_at is not None and expires_at <= timezone.now():
         raise DjangoValidationError({"expires_at": [API_KEY_EXPIRY_PAST]})
     api_key = ApiKey(user=user, name=name.strip(), expiry_date=expires_at)
     key = ApiKey.objects.assign_key(api_key)
-    api_key.save(force_insert=True)
+    with transaction.atomic():
+        api_key.save(force_insert=True)
+        notice_api_key_created(user=user, api_key=api_key, address=address)
     return api_key, key
+
+
+def api_keys_revoke_all(*, user: User) -> int:
+    """Revokes every key of `user` still in force; returns how many."""
+    return ApiKey.objects.filter(user=user, revoked=False).update(revoked=True, revoked_at=timezone.now())
 
 
 def api_key_revoke(*, user: User, key_id: uuid.UUID) -> ApiKey:
