@@ -1,14 +1,20 @@
-"""gunicorn for wisdom: threaded workers, because most of a request's life is spent waiting on the
-agents service (a chat can take a minute) and a waiting thread costs little memory and no CPU.
+"""gunicorn for wisdom: gevent workers, because most of a request's life is spent waiting on the agents service
+(a chat can take a minute, a streamed one five) and a waiting greenlet costs a few kilobytes and no OS thread, so
+one worker holds thousands of streams while /healthz, /readyz and every other route stay answered (README,
+"Serving model"; bench/NOTES.md for the measurement against threads). The worker is
+wisdom.gunicorn_worker.DrainingGeventWorker, named here as a string: gunicorn imports it in the master, and this
+file imports nothing that would start a thread or load concurrent.futures before a worker patches the standard
+library (gunicorn issue #3482).
 
-Sizing: WEB_CONCURRENCY processes x GUNICORN_THREADS threads = requests in flight per replica.
-Database connections are pooled per process (DATABASE_POOL_MAX_SIZE) and released while a request
-waits upstream, so PostgreSQL sees at most WEB_CONCURRENCY x DATABASE_POOL_MAX_SIZE per replica.
+Sizing: WEB_CONCURRENCY processes x GUNICORN_WORKER_CONNECTIONS connections = requests in flight per replica.
+Database connections are pooled per process (DATABASE_POOL_MAX_SIZE) and released while a request waits
+upstream, so PostgreSQL sees at most WEB_CONCURRENCY x DATABASE_POOL_MAX_SIZE per replica.
 
 Stopping (SIGTERM, a deploy): the worker stops accepting at once (it serves what already reached its listening
 socket, then closes it, so new connections are refused and a proxy retries them on another replica), /readyz
-answers 503, and the requests it holds finish, chats included, within graceful_timeout (at least the chat
-time-out plus a margin). SIGHUP starts new workers on the same socket and stops the old ones the same way.
+answers 503, and the requests it holds finish within graceful_timeout (at least the chat time-out plus a margin);
+an open stream ends with its `done`, or with an `error` event a few seconds before that deadline. SIGHUP starts
+new workers on the same socket and stops the old ones the same way.
 
 Metrics: every worker writes to PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory unless set), emptied when
 the master starts, so a scrape of any worker reports the whole replica (wisdom/metrics.py).
@@ -16,12 +22,12 @@ the master starts, so a scrape of any worker reports the whole replica (wisdom/m
 
 import importlib
 import os
+import resource
 import shutil
 import sys
 import tempfile
 
 from django.core.exceptions import ImproperlyConfigured
-from gunicorn.workers.gthread import ThreadWorker
 
 GRACEFUL_MARGIN_SECONDS = 10  # beyond the chat time-out: the answer's own way back, and a stream's last event
 
@@ -51,13 +57,15 @@ if _error is not None:
 
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Each worker can hold every slow chat by itself: connections are not spread evenly between
-# workers, and a request queued behind busy threads waits a whole chat (see bench/NOTES.md).
-threads = int(os.environ.get("GUNICORN_THREADS", "150"))
+worker_class = "wisdom.gunicorn_worker.DrainingGeventWorker"
+# Each worker can hold every open stream by itself: connections are not spread evenly between workers. Above
+# PERSONAL_STREAM_CAPACITY (streams per worker), so other routes always find a connection left.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "4000"))
 # Above the chat time-out (INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS, 60 s), so a slow chat is answered
 # with wisdom's own 504 rather than the worker being killed.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "90"))
-# A SIGTERM lets every request in flight finish: a chat may take its whole time-out (default 60 s + 10 s).
+# A SIGTERM lets every request in flight finish: a chat may take its whole time-out (default 60 s + 10 s);
+# a stream still open 5 s before the end gets its last event then (wisdom/gunicorn_worker.py).
 _least_graceful = int(_chat_timeout) + GRACEFUL_MARGIN_SECONDS
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", str(_least_graceful)))
 if graceful_timeout < _least_graceful:
@@ -101,44 +109,27 @@ def pre_request(worker, req):
         req.force_close()
 
 
-# --- stopping without dropping anything -------------------------------------------------------------------
+# --- open files: an open stream holds two descriptors in its worker (its client, and upstream) ---------------
+_files_needed = 2 * worker_connections + 1024
+_soft_files, _hard_files = resource.getrlimit(resource.RLIMIT_NOFILE)
+if _soft_files != resource.RLIM_INFINITY and _soft_files < _files_needed:
+    _raised = _files_needed if _hard_files == resource.RLIM_INFINITY else min(_files_needed, _hard_files)
+    resource.setrlimit(resource.RLIMIT_NOFILE, (_raised, _hard_files))  # the workers inherit it
+    if _raised < _files_needed:
+        print(
+            f"wisdom: the open-file limit ({_hard_files}) is below the {_files_needed} that "
+            f"GUNICORN_WORKER_CONNECTIONS={worker_connections} needs; raise the container's nofile limit",
+            file=sys.stderr,
+        )
 
 
-class DrainingThreadWorker(ThreadWorker):
-    """gthread, but a stopping worker also closes its listening socket as soon as it stops accepting.
-
-    gthread keeps that socket open until the worker exits (up to graceful_timeout), so the kernel would go on
-    completing connections nobody accepts; they would hang, then be reset, and a proxy cannot safely retry a
-    POST it has sent. Closed, the socket refuses new connections at once (once the master and every worker
-    holding it have closed theirs), and a proxy retries those on another replica. What already reached the
-    socket is accepted and served first.
-    """
-
-    def handle_exit(self, sig, frame):
-        from wisdom.health import mark_stopping
-
-        mark_stopping()  # /readyz: 503 from now on
-        super().handle_exit(sig, frame)
-
-    def set_accept_enabled(self, enabled):
-        stopping = not enabled and (not self.alive or self.ppid != os.getppid())
-        if stopping and self._accepting:
-            self._accept_backlog()
-        super().set_accept_enabled(enabled)
-        if stopping:
-            for listener in self.sockets:
-                listener.close()
-
-    def _accept_backlog(self):
-        for listener in self.sockets:
-            while True:  # non-blocking: accept() returns without a connection once the backlog is empty
-                accepted = self.nr_conns
-                self.accept(listener)
-                if self.nr_conns == accepted:
-                    break
-
-
-worker_class = DrainingThreadWorker
+# --- one control socket per instance, or none --------------------------------------------------------------
+# gunicorn's default is one path per user (~/.gunicorn/gunicorn.ctl): a second master on the host would take it
+# over, and stopping either would remove it. Off unless GUNICORN_CONTROL_SOCKET names this instance's own path.
+if os.environ.get("GUNICORN_CONTROL_SOCKET"):
+    control_socket = os.environ["GUNICORN_CONTROL_SOCKET"]
+else:
+    control_socket_disable = True
 
 
 # --- metrics: one directory of samples per replica (prometheus_client's multiprocess mode) ------------------

@@ -1,9 +1,9 @@
 """The agents service's calls (contract: personal/agents.openapi.yaml): paths, headers, time-outs, typed errors.
 
-One AgentsClient per process over one bounded session (personal/transport.py): pooled keep-alive
-connections, a total deadline per call and a cap on what is read. Every call releases the database
-connection before it waits (see `_call`). A chat asked for as a stream (`message_stream`) goes over a
-connection of its own, which the relay (personal/stream.py) reads and closes.
+One AgentsClient per process over one bounded session (personal/transport/): pooled keep-alive connections, a
+total deadline per call and a cap on what is read. Plain calls and a chat asked for as a stream take one path:
+each is an UpstreamCall (personal/upstream_call.py: the database connection released before the wait, one
+timing, one error mapping, one metrics recorder). A stream's call ends when its relay (personal/stream.py) ends.
 """
 
 import json
@@ -21,32 +21,14 @@ import requests
 from django.conf import settings
 from django.core.signals import setting_changed
 from django.dispatch import receiver
-from urllib3.exceptions import HTTPError as Urllib3Error
 from urllib3.exceptions import ProtocolError
 
 from personal import agents_contract
-from personal.errors import (
-    AgentsCredentialsRejected,
-    AgentsError,
-    AgentsFailed,
-    AgentsRateLimited,
-    AgentsRefused,
-    AgentsTimeout,
-    AgentsUnreachable,
-)
-from personal.transport import (
-    BodyTooLarge,
-    BoundedResponse,
-    BoundedSession,
-    DeadlineExceeded,
-    StreamBroken,
-    UnexpectedEncoding,
-    UpstreamStream,
-    open_stream,
-)
+from personal.errors import AgentsCredentialsRejected, AgentsFailed, AgentsRateLimited, AgentsRefused
+from personal.transport import BoundedResponse, BoundedSession, UpstreamStream
+from personal.transport.deadline import total_deadline
+from personal.upstream_call import UpstreamCall, agents_error
 from wisdom import request_context
-from wisdom.db import connection_release
-from wisdom.metrics import observe_upstream_call
 
 logger = logging.getLogger(__name__)
 
@@ -68,6 +50,7 @@ class ChatOpened:
 
     events: UpstreamStream | None = None
     reply: dict | None = None
+    call: UpstreamCall | None = None  # still open while `events` are read: the relay ends it
 
 
 def entity_path(name: str, *rest: str) -> str:
@@ -97,7 +80,6 @@ class AgentsClient:
         self.chat_timeout = chat_timeout
         self.connect_timeout = connect_timeout
         self.max_response_bytes = max_response_bytes
-        self._stream_headers = {"X-API-Key": api_key, "User-Agent": "wisdom", "Accept": EVENT_STREAM}
         self.transport = BoundedSession(
             pool_size=pool_size,
             connect_timeout=connect_timeout,
@@ -167,53 +149,37 @@ class AgentsClient:
         path = entity_path(name, "chat")
         request_id = _outbound_request_id()
         headers = {
-            **self._stream_headers,
             "X-User-Id": str(user_id),
             "X-Request-ID": request_id,
+            "Accept": EVENT_STREAM,
             "Content-Type": "application/json",
         }
         body = json.dumps({"content": content}, ensure_ascii=False).encode()
-        answer_by = min(time.monotonic() + self.chat_timeout, gives_up_at)
-
-        connection_release()  # a stream can last minutes: no database connection is held meanwhile
-        started = time.perf_counter()
+        seconds = max(min(self.chat_timeout, gives_up_at - time.monotonic()), 0.001)
+        call = UpstreamCall("POST", path)
         try:
-            stream = open_stream(
-                "POST",
-                self.base_url + path,
-                headers=headers,
-                body=body,
-                connect_timeout=self.connect_timeout,
-                headers_by=answer_by,
-            )
-        except DeadlineExceeded as e:
-            _record_timing(started, None)
-            logger.error("agents service did not start answering POST %s within %ss", path, self.chat_timeout)
-            raise AgentsTimeout(f"POST {path}: no answer in time") from e
-        except ConnectionError as e:
-            _record_timing(started, None)
-            logger.error("agents service unreachable on POST %s: %s", path, e)
-            raise AgentsUnreachable(f"POST {path}: {e}") from e
-        except (StreamBroken, UnexpectedEncoding) as e:
-            _record_timing(started, None)
-            logger.error("agents service answer to POST %s refused: %s: %s", path, type(e).__name__, e)
-            raise AgentsFailed(f"POST {path}: {type(e).__name__}") from e
-        _record_timing(started, stream.status)
-        if 200 <= stream.status < 300 and stream.content_type == EVENT_STREAM:
-            return ChatOpened(events=stream)
-        try:
-            answer = stream.read_body(until=answer_by, max_bytes=self.max_response_bytes)
-        except DeadlineExceeded as e:
-            logger.error("agents service did not answer POST %s within %ss", path, self.chat_timeout)
-            raise AgentsTimeout(f"POST {path}: body not in time") from e
-        except (BodyTooLarge, StreamBroken) as e:
-            logger.error("agents service answer to POST %s refused: %s: %s", path, type(e).__name__, e)
-            raise AgentsFailed(f"POST {path}: {type(e).__name__}") from e
-        finally:
-            stream.close()
-        response = BoundedResponse(status=stream.status, headers=stream.headers, body=answer)
-        answered = self._interpret("POST", path, response, request_id=request_id, refusals=REFUSALS["message_send"])
-        return ChatOpened(reply=chat_reply(answered))
+            try:
+                stream = self.transport.open("POST", self.base_url + path, seconds=seconds, headers=headers, data=body)
+            except Exception as e:
+                raise agents_error(e, method="POST", path=path) from e
+            call.answered(stream.status)
+            if 200 <= stream.status < 300 and stream.content_type == EVENT_STREAM:
+                return ChatOpened(events=stream, call=call)
+            try:
+                with total_deadline(max(gives_up_at - time.monotonic(), 0.001), f"POST {path} body"):
+                    answer = stream.read_body()
+            except Exception as e:
+                raise agents_error(e, method="POST", path=path) from e
+            finally:
+                stream.close()
+            response = BoundedResponse(status=stream.status, headers=stream.headers, body=answer)
+            answered = self._interpret("POST", path, response, request_id=request_id, refusals=REFUSALS["message_send"])
+            reply = chat_reply(answered)
+        except Exception as e:
+            call.end(e)
+            raise
+        call.end()
+        return ChatOpened(reply=reply)
 
     def message_list(self, *, user_id: uuid.UUID, name: str, limit: int, before: str | None = None) -> list[dict]:
         params: dict[str, Any] = {"limit": limit}
@@ -227,7 +193,6 @@ class AgentsClient:
 
     # --- one call -------------------------------------------------------------------------
 
-    @observe_upstream_call  # metrics hook (issue 13): count and latency by operation and outcome, wisdom/metrics.py
     def _call(
         self,
         method: str,
@@ -247,19 +212,20 @@ class AgentsClient:
             headers["Content-Type"] = "application/json"
             data = json.dumps(body, ensure_ascii=False).encode()
 
-        connection_release()  # every upstream wait goes through here, so none holds a database connection
-        started = time.perf_counter()
+        call = UpstreamCall(method, path)
         try:
             response = self._send(
                 method, path, seconds=seconds or self.timeout, headers=headers, data=data, params=params
             )
-        except AgentsError:
-            _record_timing(started, None)
+            call.answered(response.status)
+            result = self._interpret(
+                method, path, response, request_id=request_id, refusals=refusals, expect_body=expect_body
+            )
+        except Exception as e:
+            call.end(e)
             raise
-        _record_timing(started, response.status)
-        return self._interpret(
-            method, path, response, request_id=request_id, refusals=refusals, expect_body=expect_body
-        )
+        call.end()
+        return result
 
     def _send(self, method: str, path: str, *, seconds: float, **kwargs: Any) -> BoundedResponse:
         url = self.base_url + path
@@ -269,21 +235,13 @@ class AgentsClient:
         for attempt in range(1, attempts + 1):
             try:
                 return self.transport.request(method, url, seconds=max(give_up_at - time.monotonic(), 0.001), **kwargs)
-            except DeadlineExceeded as e:
-                logger.error("agents service did not answer %s %s within %ss", method, path, seconds)
-                raise AgentsTimeout(f"{method} {path}: over {seconds}s") from e
-            except (BodyTooLarge, UnexpectedEncoding) as e:
-                logger.error("agents service answer to %s %s refused: %s: %s", method, path, type(e).__name__, e)
-                raise AgentsFailed(f"{method} {path}: {type(e).__name__}") from e
             except requests.ConnectionError as e:
                 if attempt < attempts and _is_dropped_connection(e):
                     logger.info("agents service dropped a pooled connection; retrying %s %s once", method, path)
                     continue
-                logger.error("agents service unreachable on %s %s: %s", method, path, type(e).__name__)
-                raise AgentsUnreachable(f"{method} {path}: {type(e).__name__}") from e
-            except (requests.RequestException, Urllib3Error, OSError) as e:
-                logger.error("agents service broke off %s %s: %s", method, path, type(e).__name__)
-                raise AgentsFailed(f"{method} {path}: {type(e).__name__}") from e
+                raise agents_error(e, method=method, path=path) from e
+            except Exception as e:
+                raise agents_error(e, method=method, path=path) from e
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _interpret(
@@ -355,17 +313,6 @@ def _is_dropped_connection(error: requests.ConnectionError) -> bool:
     """True when the server closed a (pooled) connection under us, as opposed to refusing a new one."""
     cause = error.args[0] if error.args else None
     return isinstance(cause, ProtocolError) or isinstance(error.__context__, ProtocolError)
-
-
-def _record_timing(started: float, status: int | None) -> None:
-    """For the access line: the last upstream status, and the time spent upstream summed over the request."""
-    context = request_context.current()
-    if context is None:
-        return
-    elapsed = (time.perf_counter() - started) * 1000
-    context.upstream_ms = round((context.upstream_ms or 0) + elapsed, 2)
-    if status is not None:
-        context.upstream_status = status
 
 
 def _object(payload: Any) -> dict:

@@ -163,3 +163,11 @@ class IdempotencyKeyReused(ApiError):
 
     def __init__(self):
         super().__init__(extra={"code": IDEMPOTENCY_KEY_REUSED_CODE})
+
+
+class StreamStopped(ApiError):
+    """The server is stopping (a deploy): a stream still open at the drain deadline ends with this `error`."""
+
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "The server is restarting; send the message again."
+    default_code = "server_stopping"

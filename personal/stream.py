@@ -5,26 +5,30 @@ Out go three events, as upstream's contract has them: `delta` {"text"} any numbe
 non-streaming call would have had), and the stream ends. Upstream's unknown events and comments are dropped;
 its error details and bodies are logged, never relayed.
 
-One thread relays one stream and never blocks longer than the next thing due: upstream's next bytes, a
-keep-alive comment to the client (every PERSONAL_STREAM_KEEPALIVE_SECONDS of upstream silence), the gap
-deadline (INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS between two upstream events) or the total deadline
-(PERSONAL_STREAM_MAX_SECONDS). A client that went away is noticed when the next event or keep-alive is
-written (the server's write fails and closes this iterator): upstream's connection is closed then.
+The relay waits on upstream's bytes (read into a bounded queue: personal/transport/stream.py) never longer than
+the next thing due: a keep-alive comment to the client (every PERSONAL_STREAM_KEEPALIVE_SECONDS of silence), the
+gap deadline (INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS between two upstream events), the total deadline
+(PERSONAL_STREAM_MAX_SECONDS) or the drain deadline of a stopping server (wisdom/draining.py: then an `error` with
+status 503). A client that leaves is noticed at once, by its socket's end (ClientWatch), and upstream is closed.
 """
 
 import json
 import logging
-import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
+from rest_framework.exceptions import APIException
+
 from personal.client import ChatOpened, chat_reply, parse_json
-from personal.errors import AgentsError, AgentsFailed, AgentsTimeout
+from personal.client_watch import ClientWatch
+from personal.errors import AgentsError, AgentsFailed, AgentsTimeout, StreamStopped
 from personal.serializers import reply_public
-from personal.transport import StreamBroken, UpstreamStream
-from wisdom import request_context
+from personal.transport import Event, EventParser, EventTooLarge, UpstreamStream
+from personal.upstream_call import agents_error
+from wisdom import draining, request_context
+from wisdom.metrics import CLIENT_GONE_OUTCOME, STOPPED_OUTCOME
 
 logger = logging.getLogger(__name__)
 
@@ -37,71 +41,11 @@ DONE = "done"
 ERROR = "error"
 CLIENT_GONE = "client_gone"
 
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    name: str
-    data: str
+__all__ = ["Event", "EventParser", "EventRelay", "EventTooLarge", "RelayLimits"]
 
 
-class EventTooLarge(Exception):
-    """One upstream event is over the size cap before it is complete."""
-
-
-class EventParser:
-    """The text/event-stream format (WHATWG HTML, server-sent events), fed bytes as they arrive.
-
-    Lines end in CRLF, LF or CR; a blank line ends an event; `:` starts a comment; `id` and `retry` are
-    ignored. What an unfinished event holds is capped, so a peer that never ends one cannot grow memory.
-    """
-
-    _LINE_END = re.compile(rb"\r\n|\r|\n")
-
-    def __init__(self, *, max_event_bytes: int):
-        self.max_event_bytes = max_event_bytes
-        self._buffer = b""
-        self._name = ""
-        self._data: list[str] = []
-        self._size = 0
-        self._after_cr = False  # the last chunk ended in CR: a LF starting the next one is its CRLF's second half
-
-    def feed(self, chunk: bytes) -> list[Event]:
-        if self._after_cr and chunk.startswith(b"\n"):
-            chunk = chunk[1:]
-        self._after_cr = False
-        self._buffer += chunk
-        events: list[Event] = []
-        start = 0
-        while True:
-            end = self._LINE_END.search(self._buffer, start)
-            if end is None:
-                break  # no whole line yet
-            line = self._buffer[start : end.start()].decode("utf-8", errors="replace")
-            start = end.end()
-            self._after_cr = end.group() == b"\r" and start == len(self._buffer)
-            event = self._line(line)
-            if event is not None:
-                events.append(event)
-        self._buffer = self._buffer[start:]
-        if self._size + len(self._buffer) > self.max_event_bytes:
-            raise EventTooLarge(f"an event over {self.max_event_bytes} bytes")
-        return events
-
-    def _line(self, line: str) -> Event | None:
-        if not line:
-            event = Event(self._name or "message", "\n".join(self._data)) if self._data else None
-            self._name, self._data, self._size = "", [], 0
-            return event
-        if line.startswith(":"):
-            return None  # a comment: upstream's keep-alive
-        field, _, value = line.partition(":")
-        value = value.removeprefix(" ")
-        if field == "event":
-            self._name = value
-        elif field == "data":
-            self._data.append(value)
-        self._size += len(line) + 1
-        return None
+class _ClientGone(Exception):
+    """The client's connection ended while the relay waited."""
 
 
 def sse(name: str, payload: dict) -> bytes:
@@ -109,7 +53,7 @@ def sse(name: str, payload: dict) -> bytes:
     return f"event: {name}\ndata: {json.dumps(payload, ensure_ascii=True)}\n\n".encode()
 
 
-def error_event(error: AgentsError) -> bytes:
+def error_event(error: APIException) -> bytes:
     return sse("error", {"detail": str(error.detail), "status": error.status_code})
 
 
@@ -125,7 +69,8 @@ class EventRelay:
     """The response's iterator: the bytes of each client-bound event, written by the server as they come.
 
     `close()` (the server calls it when the client is gone, or after the last event) ends the work: upstream's
-    connection is closed and `on_end` is told how the stream ended (done, error or client_gone), once.
+    connection is closed, the upstream call is recorded, and `on_end` is told how the stream ended (done, error
+    or client_gone), once.
     """
 
     def __init__(self, opened: ChatOpened, *, limits: RelayLimits, on_end: Callable[[str], None] | None = None):
@@ -135,6 +80,11 @@ class EventRelay:
         self._outcome: str | None = None
         self._started = time.perf_counter()
         self._events_relayed = 0
+        context = request_context.current()
+        self._watch = ClientWatch(
+            context.client_socket if context else None,
+            on_gone=opened.events.wake if opened.events is not None else None,
+        )
         self._events = self._relay()
 
     def __iter__(self) -> "EventRelay":
@@ -158,22 +108,24 @@ class EventRelay:
                 self._events_relayed += 1
                 yield self._done(reply)
                 return
+            self._watch.start()
             yield from self._relay_events(self._opened.events)
         except GeneratorExit:
-            logger.info("client went away after %d relayed events; upstream connection closed", self._events_relayed)
-            self._finish(CLIENT_GONE)
+            self._left()
             raise
-        except AgentsError as e:
-            self._finish(ERROR)
+        except _ClientGone:
+            self._left()
+        except (AgentsError, StreamStopped) as e:
+            self._finish(ERROR, e)
             yield error_event(e)
-        except StreamBroken as e:
-            logger.error("agents service stream broke off after %d events: %s", self._events_relayed, e)
-            self._finish(ERROR)
-            yield error_event(AgentsFailed("stream broke off"))
-        except Exception:
-            logger.exception("chat stream relay failed")
-            self._finish(ERROR)
-            yield error_event(AgentsFailed("relay failed"))
+        except Exception as e:
+            try:
+                error = agents_error(e, method="POST", path=self._opened.call.path if self._opened.call else "-")
+            except Exception:
+                logger.exception("chat stream relay failed")
+                error = AgentsFailed("relay failed")
+            self._finish(ERROR, error)
+            yield error_event(error)
 
     def _relay_events(self, upstream: UpstreamStream) -> Iterator[bytes]:
         limits = self._limits
@@ -181,23 +133,32 @@ class EventRelay:
         last_event = last_write = time.monotonic()
         while True:
             gap_ends = last_event + limits.gap_seconds
-            chunk = upstream.read(until=min(gap_ends, limits.gives_up_at, last_write + limits.keepalive_seconds))
+            drain_ends = draining.drain_deadline()
+            wait_until = min(gap_ends, limits.gives_up_at, drain_ends, last_write + limits.keepalive_seconds)
+            chunk = upstream.read(timeout=wait_until - time.monotonic())
             now = time.monotonic()
+            if self._watch.gone:
+                raise _ClientGone()
+            # checked whether or not bytes came: an upstream that never pauses must still meet these
+            if now >= drain_ends:
+                logger.warning("stream ended at the drain deadline after %d events", self._events_relayed)
+                raise StreamStopped()
+            if now >= limits.gives_up_at or (chunk is None and now >= gap_ends):
+                logger.error(
+                    "agents service stream exceeded its %s after %d events",
+                    "total deadline" if now >= limits.gives_up_at else "gap deadline",
+                    self._events_relayed,
+                )
+                raise AgentsTimeout("stream deadline")
             if chunk is None:
-                if now >= limits.gives_up_at or now >= gap_ends:
-                    logger.error(
-                        "agents service stream exceeded its %s after %d events",
-                        "total deadline" if now >= limits.gives_up_at else "gap deadline",
-                        self._events_relayed,
-                    )
-                    raise AgentsTimeout("stream deadline")
-                yield KEEPALIVE
-                last_write = now
+                if now >= last_write + limits.keepalive_seconds:
+                    yield KEEPALIVE
+                    last_write = now
                 continue
             if not chunk:
                 logger.error("agents service stream ended without a done event after %d events", self._events_relayed)
                 raise AgentsFailed("stream ended early")
-            for event in self._parse(parser, chunk):
+            for event in parser.feed(chunk):
                 last_event = now
                 out = self._translate(event)
                 if out is None:
@@ -206,13 +167,6 @@ class EventRelay:
                 last_write = time.monotonic()
                 if self._outcome == DONE:
                     return
-
-    def _parse(self, parser: EventParser, chunk: bytes) -> list[Event]:
-        try:
-            return parser.feed(chunk)
-        except EventTooLarge as e:
-            logger.error("agents service stream refused: %s", e)
-            raise AgentsFailed("event too large") from e
 
     def _translate(self, event: Event) -> bytes | None:
         """The client-bound bytes for one upstream event; None drops it (an event this contract does not know)."""
@@ -234,24 +188,39 @@ class EventRelay:
         logger.debug("dropped upstream event %r", event.name[:64])
         return None
 
+    def _left(self) -> None:
+        logger.info("client went away after %d relayed events; upstream connection closed", self._events_relayed)
+        self._finish(CLIENT_GONE)
+
     def _done(self, reply: dict) -> bytes:
         self._finish(DONE)
         return sse("done", reply_public(reply))
 
-    def _finish(self, outcome: str) -> None:
+    def _finish(self, outcome: str, error: Exception | None = None) -> None:
         if self._outcome is not None:
             return
         self._outcome = outcome
+        self._watch.stop()
         upstream = self._opened.events
         if upstream is not None:
             upstream.close()
+        call = self._opened.call
+        if call is not None:
+            call.end(error, outcome=_call_outcome(outcome, error))
         context = request_context.current()
         if context is not None:
             context.stream_outcome = outcome
-            elapsed = (time.perf_counter() - self._started) * 1000
-            context.upstream_ms = round((context.upstream_ms or 0) + elapsed, 2)
         if self._on_end is not None:
             self._on_end(outcome)
+
+
+def _call_outcome(outcome: str, error: Exception | None) -> str | None:
+    """The upstream call's outcome when the stream's own says it (the client left, the server stopped)."""
+    if outcome == CLIENT_GONE:
+        return CLIENT_GONE_OUTCOME
+    if isinstance(error, StreamStopped):
+        return STOPPED_OUTCOME
+    return None
 
 
 def _payload(event: Event) -> dict:

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import threading
 import time
+import uuid
 
 import pytest
 import requests
@@ -18,6 +19,7 @@ from tests.helpers.replicas import Replica, SteadyLoad
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
 
 CHAT_SECONDS = 5
+REDIS_DB = 3  # this suite's own database number on the shared Redis; keys also carry a run-unique prefix
 
 
 def _chat(url: str, user, i: int) -> requests.Response:
@@ -189,3 +191,64 @@ def test_a_rolling_restart_behind_nginx_answers_every_request_and_every_chat(tmp
     assert min(in_flight_at_sigterm) > 0  # chats were waiting upstream at each SIGTERM
     assert [c if isinstance(c, str) else c.status_code for c in chats] == [201] * 50
     assert all("Handling signal: term" in replica.log() for replica in replicas)
+
+
+STOPPING = {"detail": "The server is restarting; send the message again.", "status": 503}
+
+
+def _counted_messages(client, prefix: str, user) -> int:
+    """The user's messages counted in the shared cache's minute window (Django's keys: prefix:version:key)."""
+    keys = client.keys(f"{prefix}:1:personal:messages:{user.pk}:minute:*")
+    return sum(int(client.get(key)) for key in keys)
+
+
+@pytest.mark.parametrize("signal_name", ["SIGTERM", "SIGHUP"])
+def test_a_stop_ends_every_open_stream_with_a_final_event_and_gives_back_the_message_it_cut(
+    tmp_path, agents_double, chatter, signal_name
+):
+    """The drain (graceful_timeout 15 s) lets a stream that finishes in time end with `done`, and ends one that
+    would not with an `error` 503 at its deadline (graceful_timeout - 5 s), whose message no longer counts."""
+    import signal as signals
+
+    import redis
+
+    from tests.helpers.auth import bearer
+    from tests.helpers.sse import EventStreamClient
+
+    prefix = f"wisdom-drain-{uuid.uuid4().hex[:8]}"
+    agents_double.switch(stream_delta_ms=1000)
+    replica = Replica(
+        tmp_path,
+        name="drain",
+        workers=1,
+        double=agents_double,
+        INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS="5",
+        GUNICORN_GRACEFUL_TIMEOUT="15",
+        CACHE_URL=f"redis://127.0.0.1:6379/{REDIS_DB}",
+        CACHE_KEY_PREFIX=prefix,
+        PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE="50",
+    ).start()
+    cache = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
+    try:
+        path = "/personal/entities/sage/messages"
+        short = EventStreamClient(replica.url, path, headers=bearer(chatter), body={"content": "two words"}, timeout=60)
+        long = EventStreamClient(replica.url, path, headers=bearer(chatter), body={"content": "w " * 40}, timeout=60)
+        assert short.next_event()[0] == long.next_event()[0] == "delta"
+        assert _counted_messages(cache, prefix, chatter) == 2
+        replica.process.send_signal(getattr(signals, signal_name))
+        signalled = time.monotonic()
+        short_events, long_events = short.events(), long.events()
+        long_ended_after = time.monotonic() - signalled
+        if signal_name == "SIGTERM":
+            assert replica.process.wait(timeout=30) == 0
+        counted = _counted_messages(cache, prefix, chatter)
+    finally:
+        replica.stop()
+        for key in cache.scan_iter(f"{prefix}:*"):
+            cache.delete(key)
+
+    assert short_events[-1][0] == "done"
+    assert [name for name, _ in long_events[:-1]] == ["delta"] * (len(long_events) - 1)
+    assert long_events[-1] == ("error", STOPPING)
+    assert 8 < long_ended_after < 14  # at the drain deadline: 15 s - 5 s, never cut by the worker's own end
+    assert counted == 1  # the cut one was given back

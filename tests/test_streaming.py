@@ -3,6 +3,7 @@ events reach the client as they arrive, a client that leaves frees its thread an
 access line is written at the stream's end, no database connection is held while streaming, and the message
 limits hold across two workers sharing Redis."""
 
+import contextlib
 import json
 import time
 import uuid
@@ -14,6 +15,7 @@ import requests
 from tests.helpers import live
 from tests.helpers.auth import bearer
 from tests.helpers.live import wisdom_server
+from tests.helpers.nginx import NGINX, nginx_proxy
 from tests.helpers.sse import EventStreamClient
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -138,7 +140,7 @@ def test_a_client_that_goes_away_closes_upstream_frees_its_thread_and_is_logged(
     assert [s["outcome"] for s in agents_double.streams()] == ["client_gone"] * 24
     assert requests.get(f"{stream_server.url}/personal/entities", headers=bearer(alice), timeout=10).ok
     lines = _access_lines(stream_server)
-    assert all(lines[request_id]["stream_outcome"] == "client_gone" for request_id in request_ids)
+    assert [lines[request_id]["stream_outcome"] for request_id in request_ids] == ["client_gone"] * len(request_ids)
     assert "client went away after 1 relayed events" in stream_server.log()
 
 
@@ -259,3 +261,32 @@ def test_message_limits_hold_across_two_workers_sharing_redis(agents_double, ali
     assert refused["RateLimit-Policy"] == '"minute";q=5;w=60, "day";q=200;w=86400'
     assert refused["RateLimit"].startswith('"minute";r=0;') and 1 <= int(refused["Retry-After"]) <= 65
     assert after[0] == 429
+
+
+SILENT_KEEPALIVE_SECONDS = 10
+
+
+@pytest.mark.parametrize("through_nginx", [False, True], ids=["straight", "through_nginx"])
+def test_a_client_that_leaves_a_silent_stream_frees_upstream_well_within_one_keep_alive(
+    agents_double, alice, ada, tmp_path, through_nginx
+):
+    """Upstream is silent after its first delta and the keep-alive is 10 s away: the relay notices the client's
+    connection end itself, closes upstream and logs the client gone, without waiting for a write to fail."""
+    if through_nginx and NGINX is None:
+        pytest.skip("no nginx on this machine")
+    agents_double.switch(stream_step=True)
+    with wisdom_server(
+        tmp_path, workers=1, double=agents_double, PERSONAL_STREAM_KEEPALIVE_SECONDS=str(SILENT_KEEPALIVE_SECONDS)
+    ) as server:
+        front = nginx_proxy(tmp_path, [server.url.removeprefix("http://")]) if through_nginx else None
+        with front if front is not None else contextlib.nullcontext(server) as entry:
+            stream = _open(entry, alice, "left early")
+            assert stream.next_event() == ("delta", {"text": "You "})
+            stream.hang_up()
+            left = time.monotonic()
+            outcome = _wait_for(lambda: agents_double.streams()[-1]["outcome"], seconds=3 * SILENT_KEEPALIVE_SECONDS)
+            freed_after = time.monotonic() - left
+
+    print(f"\nupstream freed {freed_after:.2f} s after the client left")
+    assert outcome == "client_gone"
+    assert freed_after < SILENT_KEEPALIVE_SECONDS / 2

@@ -19,19 +19,14 @@ from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from rest_framework.exceptions import MethodNotAllowed
 
+from wisdom import draining
 from wisdom.cache import cache_ping
 from wisdom.errors import json_error
 from wisdom.metrics import metrics_view
 
 logger = logging.getLogger(__name__)
 
-_stopping = threading.Event()
 _migrations_applied = threading.Event()  # once every migration is applied, no release un-applies one
-
-
-def mark_stopping() -> None:
-    """From now on /readyz answers 503 "stopping": the process is draining (called from a signal handler)."""
-    _stopping.set()
 
 
 def healthz(request: HttpRequest) -> JsonResponse:
@@ -39,7 +34,7 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def readyz(request: HttpRequest) -> JsonResponse:
-    if _stopping.is_set():
+    if draining.stopping():
         return JsonResponse({"status": "stopping", "checks": {}}, status=503)
     database = _database_check()
     database_ok = database == "ok"

@@ -15,7 +15,6 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
-from functools import wraps
 from typing import Any
 
 import requests
@@ -57,12 +56,12 @@ OPEN_STREAMS = Gauge(
 
 UPSTREAM_CALLS = Counter(
     "wisdom_upstream_requests",
-    "Calls to the agents service, by operation and outcome (ok, 4xx, 5xx, timeout, unreachable).",
+    "Calls to the agents service, by operation and outcome (ok, 4xx, 5xx, timeout, unreachable; client_gone, stopped).",
     ["operation", "outcome"],
 )
 UPSTREAM_LATENCY = Histogram(
     "wisdom_upstream_request_duration_seconds",
-    "Time of one call to the agents service, by operation and outcome.",
+    "Time of one call to the agents service (a streamed chat: to its end), by operation and outcome.",
     ["operation", "outcome"],
     buckets=LATENCY_BUCKETS,
 )
@@ -173,9 +172,13 @@ def upstream_operation(method: str, path: str) -> str:
     return f"{_method(method)} /{template}"
 
 
+CLIENT_GONE_OUTCOME = "client_gone"  # a streamed chat whose client left before its end
+STOPPED_OUTCOME = "stopped"  # a streamed chat still open when its server's drain ended (a deploy)
+
+
 def upstream_outcome(error: BaseException | None) -> str:
     """ok; 4xx (the caller's request refused, or rate-limited); timeout; unreachable; else 5xx (upstream failed,
-    refused this server's key, or sent an answer that could not be used)."""
+    refused this server's key, or sent an answer that could not be used). A stream may also end client_gone."""
     if error is None:
         return "ok"
     status = getattr(error, "status_code", 502)
@@ -183,33 +186,20 @@ def upstream_outcome(error: BaseException | None) -> str:
         return "timeout"
     if status < 500:
         return "4xx"
-    if _caused_by_connection_error(error):
+    if getattr(error, "default_code", None) == "agents_unreachable" or _caused_by_connection_error(error):
         return "unreachable"
     return "5xx"
 
 
 def _caused_by_connection_error(error: BaseException) -> bool:
-    return isinstance(error.__cause__, requests.ConnectionError)
+    return isinstance(error.__cause__, requests.ConnectionError | ConnectionError)
 
 
-def observe_upstream_call(call: Callable[..., Any]) -> Callable[..., Any]:
-    """Decorates the client's one call method `(self, method, path, ...)`: count and latency by operation, outcome."""
-
-    @wraps(call)
-    def observed(self, method: str, path: str, *args: Any, **kwargs: Any) -> Any:
-        started = time.perf_counter()
-        error: BaseException | None = None
-        try:
-            return call(self, method, path, *args, **kwargs)
-        except Exception as e:
-            error = e
-            raise
-        finally:
-            labels = (upstream_operation(method, path), upstream_outcome(error))
-            UPSTREAM_CALLS.labels(*labels).inc()
-            UPSTREAM_LATENCY.labels(*labels).observe(time.perf_counter() - started)
-
-    return observed
+def record_upstream_call(method: str, path: str, *, outcome: str, seconds: float) -> None:
+    """Counts one call to the agents service (a streamed chat when it ends) by operation and outcome."""
+    labels = (upstream_operation(method, path), outcome)
+    UPSTREAM_CALLS.labels(*labels).inc()
+    UPSTREAM_LATENCY.labels(*labels).observe(seconds)
 
 
 # --- refusals and redemptions -------------------------------------------------------------------------------

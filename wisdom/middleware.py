@@ -29,6 +29,7 @@ class RequestContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         started = time.perf_counter()
         context = request_context.begin(request_context.request_id_from_header(request.headers.get("X-Request-ID")))
+        context.client_socket = request.META.get("gunicorn.socket")
         request.request_id = context.request_id
         try:
             response = observe_request(request, self.get_response)  # metrics hook: count, latency, in flight

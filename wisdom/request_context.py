@@ -7,6 +7,7 @@ import re
 import uuid
 from contextvars import ContextVar
 from dataclasses import dataclass
+from typing import Any
 
 _REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._:\-]{1,128}")
 
@@ -19,6 +20,7 @@ class RequestContext:
     upstream_status: int | None = None
     upstream_ms: float | None = None
     stream_outcome: str | None = None  # a streamed response: how it ended (done, error, client_gone)
+    client_socket: Any = None  # the client's connection (gunicorn's), watched by a stream for the client leaving
 
 
 _current: ContextVar[RequestContext | None] = ContextVar("wisdom_request_context", default=None)

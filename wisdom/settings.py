@@ -157,11 +157,13 @@ AUTHENTICATION_BACKENDS = ["accounts.backends.EmailBackend"]
 # auth.W004 asks for unique=True on the email; it is unique in any spelling via User.email_key instead.
 SILENCED_SYSTEM_CHECKS = ["auth.W004"]
 PASSWORD_HASHERS = [
-    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "accounts.hashers.ThreadedArgon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2SHA1PasswordHasher",
     "django.contrib.auth.hashers.ScryptPasswordHasher",
 ]
+# Argon2 runs on this many OS threads per worker process (accounts/hashers.py): ~100 MiB and ~0.1 s of a core each.
+PASSWORD_HASHING_THREADS = int(env.positive_number("PASSWORD_HASHING_THREADS", default=2))
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},

@@ -30,5 +30,5 @@ from wisdom.settings import STORAGES
 
 # Hashing at full Argon2 cost in every test costs minutes; the hasher is benchmarked separately.
 # Argon2 stays listed so tests can store hashes a live server (real settings) will accept.
-PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "django.contrib.auth.hashers.Argon2PasswordHasher"]
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher", "accounts.hashers.ThreadedArgon2PasswordHasher"]
 STORAGES = {**STORAGES, "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"}}

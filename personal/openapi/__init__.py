@@ -177,7 +177,8 @@ text/event-stream; charset=utf-8`, `Cache-Control: no-cache`, `X-Accel-Buffering
 - `event: done` / `data: {"message_id": "...", "reply": "<the whole reply>"}`, last: the same object as the 201;
 - or instead of `done`, `event: error` / `data: {"detail": "...", "status": 502}`, and the stream ends. `status` is
   what the call would have answered without streaming: 502 (the agents service failed) or 504 (no event within the
-  chat time-out, or the stream's total time-out passed);
+  chat time-out, or the stream's total time-out passed), or 503 when the server is restarting (send the message
+  again: it did not count);
 - comment lines (`: keep-alive`) while the agents service is silent, to be ignored.
 
 Errors before the stream starts answer with their usual status and JSON body, as without streaming. The streamed

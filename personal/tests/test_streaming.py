@@ -245,3 +245,18 @@ def test_a_client_that_goes_away_closes_the_upstream_connection(api_client, user
 
     assert _wait_for(lambda: agents_double.streams()[0]["outcome"]) == "client_gone"
     assert agents_double.streams()[0]["deltas_sent"] == 1
+
+
+def test_a_stopping_server_ends_a_stream_that_keeps_sending_with_a_503_error_at_its_drain_deadline(
+    api_client, user, ada, agents_double, monkeypatch
+):
+    from wisdom import draining
+
+    agents_double.switch(stream_deltas=200, stream_delta_ms=20)
+    monkeypatch.setattr(draining, "_deadline", time.monotonic() + 0.5)  # as the worker's SIGTERM handler sets it
+
+    events = parse_events(_body(_stream(api_client, user, "x" * 400)))
+
+    assert events[-1] == ("error", {"detail": "The server is restarting; send the message again.", "status": 503})
+    assert set(names(events[:-1])) == {"delta"} and 1 <= len(events) - 1 < 200
+    assert _wait_for(lambda: agents_double.streams()[-1]["outcome"]) == "client_gone"  # upstream closed with it

@@ -281,3 +281,43 @@ def test_a_committed_redemption_is_counted_and_a_rolled_back_one_is_not(transact
         raise RuntimeError("the sign-up failed after the redemption row")
 
     assert value("wisdom_invite_redemptions_total") == before + 1
+
+
+def _stream_chat(api_client, user, name: str):
+    response = api_client.post(
+        f"/personal/entities/{name}/messages",
+        {"content": "hi there"},
+        format="json",
+        headers={**on_behalf_of(user), "Accept": "text/event-stream"},
+    )
+    return response, b"".join(response.streaming_content) if response.streaming else response.content
+
+
+def test_a_streamed_chat_is_counted_as_an_upstream_call_when_it_ends_by_outcome(api_client, user, agents_double):
+    agents_double.seed_entity(name="ada", owner_id=str(user.pk))
+    chat = {"operation": "POST /entities/{name}/chat"}
+    before = {outcome: value("wisdom_upstream_requests_total", **chat, outcome=outcome) for outcome in ("ok", "5xx")}
+
+    done, done_body = _stream_chat(api_client, user, "ada")
+    agents_double.switch(stream_fault="error_event")
+    failed, failed_body = _stream_chat(api_client, user, "ada")
+
+    assert done.status_code == failed.status_code == 200
+    assert b"event: done" in done_body and b"event: error" in failed_body
+    assert value("wisdom_upstream_requests_total", **chat, outcome="ok") == before["ok"] + 1
+    assert value("wisdom_upstream_requests_total", **chat, outcome="5xx") == before["5xx"] + 1
+    assert value("wisdom_upstream_request_duration_seconds_count", **chat, outcome="ok") >= before["ok"] + 1
+
+
+def test_a_streamed_chat_to_an_unreachable_upstream_is_counted_unreachable(api_client, user, settings):
+    from tests.helpers.processes import free_port
+
+    settings.INTUNO_AGENTS_BASE_URL = f"http://127.0.0.1:{free_port()}"  # nothing listens there
+    labels = {"operation": "POST /entities/{name}/chat", "outcome": "unreachable"}
+    before = value("wisdom_upstream_requests_total", **labels)
+
+    response, _ = _stream_chat(api_client, user, "ada")
+
+    assert response.status_code == 502
+    assert response.json()["detail"] == "The agents service is unreachable."
+    assert value("wisdom_upstream_requests_total", **labels) == before + 1

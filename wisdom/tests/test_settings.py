@@ -35,7 +35,7 @@ def test_a_missing_production_secret_stops_start_up_naming_it(name):
 def test_production_hashes_passwords_with_argon2_first():
     hasher = _print_settings("s.PASSWORD_HASHERS[0]", **PRODUCTION_ENV)
 
-    assert hasher == "django.contrib.auth.hashers.Argon2PasswordHasher"
+    assert hasher == "accounts.hashers.ThreadedArgon2PasswordHasher"
 
 
 def test_debug_runs_without_a_secret_key():

@@ -1,0 +1,42 @@
+"""gunicorn.conf.py as the master reads it: nothing loaded that a gevent worker must patch first, and one control
+socket per instance (or none), never one shared by every master on the host."""
+
+import pytest
+
+from tests.helpers.live import wisdom_server
+from wisdom.tests.startup import PRODUCTION_ENV, clean_env, run_python
+
+pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
+
+MASTER_IMPORTS = """
+import sys
+from gunicorn.app.wsgiapp import WSGIApplication
+sys.argv = ["gunicorn", "-c", "gunicorn.conf.py", "wisdom.wsgi:application"]
+application = WSGIApplication()
+print(application.cfg.worker_class.__name__)
+print(sorted(name for name in ("concurrent.futures", "psycopg", "gevent.monkey") if name in sys.modules and (
+    name != "gevent.monkey" or sys.modules["gevent.monkey"].is_anything_patched())))
+"""
+
+
+def test_the_master_loads_its_config_and_worker_class_without_importing_what_a_worker_patches():
+    result = run_python(["-c", MASTER_IMPORTS], env=clean_env(**PRODUCTION_ENV))
+
+    assert result.returncode == 0, result.stderr
+    worker_class, loaded = result.stdout.strip().splitlines()
+    assert worker_class == "DrainingGeventWorker"
+    assert loaded == "[]"  # concurrent.futures holds real threads once imported (gunicorn issue #3482)
+
+
+def test_an_instance_has_its_own_control_socket_when_asked_and_none_by_default(tmp_path):
+    home = tmp_path / "home"
+    home.mkdir()
+    shared = {"HOME": str(home), "XDG_RUNTIME_DIR": ""}  # gunicorn's default would be $HOME/.gunicorn/gunicorn.ctl
+    own = tmp_path / "b.ctl"
+    with wisdom_server(tmp_path, **shared):  # none asked for
+        with wisdom_server(tmp_path, GUNICORN_CONTROL_SOCKET=str(own), **shared):
+            own_while_running = own.exists()
+        default_made = (home / ".gunicorn" / "gunicorn.ctl").exists()
+
+    assert own_while_running
+    assert not default_made

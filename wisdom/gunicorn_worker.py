@@ -1,0 +1,115 @@
+"""gunicorn's gevent worker, stopping without dropping anything.
+
+An open request costs a greenlet, not an OS thread, so one worker holds thousands of streams while every other
+route stays answered (README, "Serving model"). On SIGTERM (a deploy, or the old workers of a SIGHUP reload) the
+worker at once:
+- answers /readyz with 503 (wisdom/draining.py);
+- stops accepting, serves what already reached its listening socket, then closes it, so new connections are
+  refused and a proxy retries them on another replica (a socket left open would complete connections nobody
+  accepts; they would hang, then be reset, and a proxy cannot safely retry a POST it has sent);
+- lets the requests it holds finish within graceful_timeout (a kept-alive connection waiting for its next request
+  holds nothing: the worker exits without waiting for it, as gthread closed them); an open stream gets until
+  `graceful_timeout - STREAM_LAST_EVENT_MARGIN_SECONDS`, then ends with an `error` event (personal/stream.py),
+  before this worker's own deadline would cut anything.
+
+The master imports this module (gunicorn loads the worker class there), so at module level it imports only
+gunicorn and gevent, never Django, and patches nothing: each worker patches the standard library as it starts.
+"""
+
+import time
+from functools import partial
+
+import gevent
+from gevent.pool import Pool
+from gevent.server import StreamServer
+from gunicorn.workers.ggevent import GeventWorker
+
+STREAM_LAST_EVENT_MARGIN_SECONDS = 5  # a stream's last event, its access line, and the greenlet's unwinding
+_POLL_SECONDS = 1.0  # the heartbeat gunicorn's master watches (worker_tmp_dir)
+_DRAIN_CHECK_SECONDS = 0.1
+
+
+class DrainingGeventWorker(GeventWorker):
+    _servers: list[tuple[StreamServer, object]]  # each server with its (gevent) listening socket
+
+    _answering = 0  # requests being answered
+
+    def handle(self, listener, client, addr):
+        fresh = self._fresh  # a connection whose first request may still be arriving
+        fresh.add(gevent.getcurrent())
+        try:
+            super().handle(listener, client, addr)
+        finally:
+            fresh.discard(gevent.getcurrent())
+
+    def handle_request(self, listener_name, req, sock, addr):
+        self._fresh.discard(gevent.getcurrent())
+        self._answering += 1
+        try:
+            return super().handle_request(listener_name, req, sock, addr)
+        finally:
+            self._answering -= 1
+
+    def handle_exit(self, sig, frame):
+        from wisdom.draining import mark_stopping
+
+        mark_stopping(drain_seconds=max(self.cfg.graceful_timeout - STREAM_LAST_EVENT_MARGIN_SECONDS, 0))
+        super().handle_exit(sig, frame)
+        gevent.spawn(self._stop_accepting)  # out of the signal handler, and at once (the loop looks every second)
+
+    def run(self):
+        self._servers = []
+        self._fresh: set = set()
+        for listener in self.sockets:
+            listener.setblocking(1)
+            # the handler only asks its listener's address, also once the listener is closed (a drain's last ones)
+            named = _ListenerName(listener.getsockname())
+            server = StreamServer(listener, handle=partial(self.handle, named), spawn=Pool(self.worker_connections))
+            if self.cfg.workers > 1:
+                server.max_accept = 1  # one connection per wake-up: spreads them over the workers
+            server.start()
+            self._servers.append((server, listener))
+
+        while self.alive:
+            self.notify()
+            gevent.sleep(_POLL_SECONDS)
+
+        self._stop_accepting()
+        started = last_notified = time.monotonic()
+        while time.monotonic() - started <= self.cfg.graceful_timeout:
+            if self._answering == 0 and not self._fresh:
+                return
+            if time.monotonic() - last_notified >= _POLL_SECONDS:
+                self.notify()
+                last_notified = time.monotonic()
+            gevent.sleep(_DRAIN_CHECK_SECONDS)
+        self.log.warning("Worker graceful timeout (pid:%s)", self.pid)
+        for server, _ in self._servers:
+            server.stop(timeout=1)
+
+    def _stop_accepting(self):
+        for server, listener in self._servers:
+            if not server.closed:
+                server.stop_accepting()
+                _serve_backlog(server, listener)
+                server.close()
+
+
+class _ListenerName:
+    def __init__(self, name):
+        self._name = name
+
+    def getsockname(self):
+        return self._name
+
+
+def _serve_backlog(server: StreamServer, listener) -> None:
+    """Accepts what already reached the listening socket (non-blocking: until the kernel has none left)."""
+    listener.setblocking(False)
+    while True:
+        try:
+            client, address = listener.accept()
+        except OSError:  # BlockingIOError: the backlog is empty
+            return
+        client.setblocking(True)
+        server.do_handle(client, address)
