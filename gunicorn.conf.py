@@ -17,7 +17,7 @@ an open stream ends with its `done`, or with an `error` event a few seconds befo
 new workers on the same socket and stops the old ones the same way.
 
 Metrics: every worker writes to PROMETHEUS_MULTIPROC_DIR (a fresh temporary directory unless set), emptied when
-the master starts, so a scrape of any worker reports the whole replica (wisdom/metrics.py).
+the master starts, so a scrape of any worker reports the whole replica (wisdom/metrics/).
 """
 
 import importlib

@@ -42,7 +42,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
         response.data.update(exc.extra)
         for name, value in exc.headers.items():
             response[name] = value
-    observe_refusal(exc)  # metrics hook: a 429 counted by its kind (wisdom/metrics.py)
+    observe_refusal(exc)  # metrics hook: a 429 counted by its kind (wisdom/metrics/)
     return response
 
 

@@ -398,7 +398,7 @@ LOGGING_CONFIG = "wisdom.logging.configure"
 LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 # --- Operations ---------------------------------------------------------------------------
-# Who may read /metrics (wisdom/metrics.py): the peer and every X-Forwarded-For address must be in one of these
+# Who may read /metrics (wisdom/metrics/): the peer and every X-Forwarded-For address must be in one of these
 # networks (comma-separated; empty: nobody), else 404. The default is loopback and the private ranges, where a
 # scraper runs; the nginx in front (deploy/nginx) never routes /metrics.
 _METRICS_ALLOWED_IPS = env.str(
