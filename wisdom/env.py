@@ -1,7 +1,6 @@
 """A django-environ `Env` that refuses a missing or malformed value with a one-line `SettingError` naming it."""
 
 import environ
-from django.conf import global_settings
 from django.core.exceptions import ImproperlyConfigured
 
 _TRUE = {"true", "on", "ok", "y", "yes", "1"}
@@ -22,16 +21,19 @@ PLACEHOLDER_MARKERS = (
     ">",
 )
 # What an EMAIL_URL can set (EMAIL_FILE_PATH is the file backend's folder, filemail://).
-EMAIL_URL_SETTINGS = (
-    "EMAIL_BACKEND",
-    "EMAIL_HOST",
-    "EMAIL_PORT",
-    "EMAIL_HOST_USER",
-    "EMAIL_HOST_PASSWORD",
-    "EMAIL_USE_TLS",
-    "EMAIL_USE_SSL",
-    "EMAIL_FILE_PATH",
-)
+# Django's own default for each EMAIL_* setting an EMAIL_URL gives (django.conf.global_settings, which a test
+# compares): written out because importing django.conf here would load asyncio, and with it concurrent.futures'
+# threads, in gunicorn's master before a gevent worker patches them.
+EMAIL_URL_SETTINGS = {
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "localhost",
+    "EMAIL_PORT": 25,
+    "EMAIL_HOST_USER": "",
+    "EMAIL_HOST_PASSWORD": "",
+    "EMAIL_USE_TLS": False,
+    "EMAIL_USE_SSL": False,
+    "EMAIL_FILE_PATH": None,
+}
 MAKE_A_SECRET = "python -c 'import secrets; print(secrets.token_urlsafe(50))'"
 
 
@@ -104,8 +106,7 @@ class StrictEnv(environ.Env):
         except Exception as e:  # django-environ raises several types for a bad URL
             raise SettingError(f"Setting {var} is malformed: {e}") from None
         return {
-            name: getattr(global_settings, name, None) if given.get(name) is None else given[name]
-            for name in EMAIL_URL_SETTINGS
+            name: default if given.get(name) is None else given[name] for name, default in EMAIL_URL_SETTINGS.items()
         }
 
     def secret(self, var: str, *, what: str, default: str | None = None) -> str:

@@ -5,7 +5,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from wisdom.env import MAKE_A_SECRET, SettingError, StrictEnv
-from wisdom.logging import logging_config
+from wisdom.logging_config import logging_config
 from wisdom.openapi_description import API_DESCRIPTION
 
 BASE_DIR = Path(__file__).resolve().parent.parent

@@ -218,3 +218,11 @@ def test_env_example_keeps_comments_off_the_setting_lines():
 
     assert len(settings_lines) > 40
     assert [line for line in settings_lines if "#" in line or line != line.rstrip()] == []
+
+
+def test_the_email_defaults_written_out_are_djangos_own():
+    from django.conf import global_settings
+
+    from wisdom.env import EMAIL_URL_SETTINGS
+
+    assert EMAIL_URL_SETTINGS == {name: getattr(global_settings, name, None) for name in EMAIL_URL_SETTINGS}
