@@ -13,8 +13,10 @@ import sys
 from gunicorn.app.wsgiapp import WSGIApplication
 sys.argv = ["gunicorn", "-c", "gunicorn.conf.py", "wisdom.wsgi:application"]
 application = WSGIApplication()
+application.cfg.logger_class(application.cfg).info("the master logs its own lines through wisdom's filters")
 print(application.cfg.worker_class.__name__)
-print(sorted(name for name in ("concurrent.futures", "psycopg", "gevent.monkey") if name in sys.modules and (
+WATCHED = ("concurrent.futures", "django.conf", "psycopg", "gevent.monkey")
+print(sorted(name for name in WATCHED if name in sys.modules and (
     name != "gevent.monkey" or sys.modules["gevent.monkey"].is_anything_patched())))
 """
 

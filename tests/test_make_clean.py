@@ -13,7 +13,12 @@ LEFT_BY_TOOLS = (".venv", ".pytest_cache", ".ruff_cache", ".hypothesis", "static
 @pytest.mark.skipif(shutil.which("make") is None, reason="make is not installed")
 def test_make_clean_removes_what_the_tools_leave_behind_hypothesis_included():
     dry_run = subprocess.run(
-        ["make", "-n", "clean"], cwd=ROOT, capture_output=True, text=True, timeout=60, check=True
+        ["make", "--no-print-directory", "-n", "clean"],  # under `make test` a nested make names its directory
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     removed = dry_run.split()
 

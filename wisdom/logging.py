@@ -4,13 +4,12 @@ import functools
 import logging
 import logging.config
 import re
+import sys
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import parse_qsl, urlencode
 
 from django.core.exceptions import ImproperlyConfigured
-from django.core.signals import setting_changed
-from django.dispatch import receiver
 from pythonjsonlogger.json import JsonFormatter as _JsonFormatter
 
 from wisdom import request_context
@@ -52,15 +51,22 @@ def redact_text(text: str) -> str:
 
 
 def _configured_secrets() -> tuple[str, ...]:
+    # gunicorn's master logs without Django: importing django.conf there would load asyncio (and
+    # concurrent.futures' threads) and leave a lazy settings object that a gevent worker's patching trips on.
+    if "django.conf" not in sys.modules:
+        return ()
     try:
         return _secrets_from_settings()
-    except ImproperlyConfigured:  # gunicorn's master logs before Django's settings load
+    except ImproperlyConfigured:  # a process logging before Django's settings load
         return ()
 
 
 @functools.cache
 def _secrets_from_settings() -> tuple[str, ...]:
     from django.conf import settings  # read lazily: filters are built while settings load
+    from django.core.signals import setting_changed
+
+    setting_changed.connect(_forget_secrets, dispatch_uid="wisdom.logging.forget_secrets")
 
     secrets = [
         settings.SECRET_KEY,
@@ -72,7 +78,6 @@ def _secrets_from_settings() -> tuple[str, ...]:
     return tuple({s for s in secrets if s and len(s) >= 6})
 
 
-@receiver(setting_changed)
 def _forget_secrets(**kwargs) -> None:
     _secrets_from_settings.cache_clear()
 
