@@ -18,7 +18,7 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.emails import email_key
 from accounts.errors import WRONG_PASSWORD, AccountHasNoPassword
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, PasswordResetAsk, User
-from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
+from accounts.services.jobs import Claim, JobRun, LostClaim, job_fail, job_record, job_release, jobs_run_due
 from accounts.services.login_limits import login_failure_record, login_failures_check, login_failures_forget
 from accounts.signals import account_purging
 from mail.services import email_enqueue
@@ -99,15 +99,7 @@ def account_deletion_retry(*, deletion: AccountDeletion) -> bool:
 
 def account_deletions_run_due(*, keep_going: Callable[[], bool] = lambda: True) -> JobRun:
     """Carries out every deletion that is due, one at a time; a failure is rescheduled, not retried in this pass."""
-    run = JobRun()
-    attempted: list = []
-    while keep_going():
-        claim = job_claim_next(model=AccountDeletion, due=DUE, exclude=attempted)
-        if claim is None:
-            break
-        attempted.append(claim.pk)
-        _carry_out(claim=claim, run=run, keep_going=keep_going)
-    return run
+    return jobs_run_due(model=AccountDeletion, due=DUE, carry_out=_carry_out, keep_going=keep_going)
 
 
 def _carry_out(*, claim: Claim, run: JobRun, keep_going: Callable[[], bool]) -> None:

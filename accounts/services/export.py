@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from accounts.errors import ExportDailyLimit, ExportInProgress, ExportNotFound
 from accounts.models import DataExport, ExportStatus, User
-from accounts.services.jobs import Claim, JobRun, LostClaim, job_claim_next, job_fail, job_record, job_release
+from accounts.services.jobs import Claim, JobRun, LostClaim, job_fail, job_record, job_release, jobs_run_due
 from mail.services import email_enqueue
 from personal.client import agents_client
 from personal.errors import AgentsError, AgentsRefused
@@ -121,15 +121,7 @@ def data_export_retry(*, export: DataExport) -> bool:
 def data_exports_run_due(*, keep_going: Callable[[], bool] = lambda: True) -> JobRun:
     """Empties expired exports, then builds every pending one that is due, one at a time."""
     data_exports_expire()
-    run = JobRun()
-    attempted: list = []
-    while keep_going():
-        claim = job_claim_next(model=DataExport, due=DUE, exclude=attempted)
-        if claim is None:
-            break
-        attempted.append(claim.pk)
-        _build(claim=claim, run=run, keep_going=keep_going)
-    return run
+    return jobs_run_due(model=DataExport, due=DUE, carry_out=_build, keep_going=keep_going)
 
 
 def data_exports_expire() -> int:

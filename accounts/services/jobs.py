@@ -3,6 +3,7 @@ workers and after a kill" describes. Every write after the claim names its token
 taken over writes nothing more (`LostClaim`)."""
 
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -42,6 +43,20 @@ def retry_delay(*, attempts: int) -> timedelta:
     """The wait after the `attempts`-th failure: the first gap, doubled each time, capped."""
     seconds = settings.JOB_RETRY_FIRST_SECONDS * 2 ** min(max(attempts, 1) - 1, 32)
     return timedelta(seconds=min(seconds, settings.JOB_RETRY_MAX_SECONDS))
+
+
+def jobs_run_due(*, model: type[Model], due: Q, carry_out: Callable, keep_going: Callable[[], bool]) -> JobRun:
+    """Claims and carries out every job of `model` that is due, one at a time; a failure is rescheduled by
+    `carry_out`, not retried in this pass."""
+    run = JobRun()
+    attempted: list = []
+    while keep_going():
+        claim = job_claim_next(model=model, due=due, exclude=attempted)
+        if claim is None:
+            break
+        attempted.append(claim.pk)
+        carry_out(claim=claim, run=run, keep_going=keep_going)
+    return run
 
 
 def job_claim_next(*, model: type[Model], due: Q, exclude: list) -> Claim | None:
