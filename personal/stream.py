@@ -9,7 +9,8 @@ The relay waits on upstream's bytes (read into a bounded queue: personal/transpo
 the next thing due: a keep-alive comment to the client (every PERSONAL_STREAM_KEEPALIVE_SECONDS of silence), the
 gap deadline (INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS between two upstream events), the total deadline
 (PERSONAL_STREAM_MAX_SECONDS) or the drain deadline of a stopping server (wisdom/draining.py: then an `error` with
-status 503). A client that leaves is noticed at once, by its socket's end (ClientWatch), and upstream is closed.
+status 503). A client that leaves is noticed at once, by its socket's end (watched in the same wait), and upstream
+is closed.
 """
 
 import json
@@ -22,7 +23,6 @@ from typing import Any
 from rest_framework.exceptions import APIException
 
 from personal.client import ChatOpened, chat_reply, parse_json
-from personal.client_watch import ClientWatch
 from personal.errors import AgentsError, AgentsFailed, AgentsTimeout, StreamStopped
 from personal.serializers import reply_public
 from personal.transport import Event, EventParser, EventTooLarge, UpstreamStream
@@ -80,11 +80,6 @@ class EventRelay:
         self._outcome: str | None = None
         self._started = time.perf_counter()
         self._events_relayed = 0
-        context = request_context.current()
-        self._watch = ClientWatch(
-            context.client_socket if context else None,
-            on_gone=opened.events.wake if opened.events is not None else None,
-        )
         self._events = self._relay()
 
     def __iter__(self) -> "EventRelay":
@@ -108,7 +103,9 @@ class EventRelay:
                 self._events_relayed += 1
                 yield self._done(reply)
                 return
-            self._watch.start()
+            context = request_context.current()
+            if context is not None and context.client_socket is not None:
+                self._opened.events.watch_client(context.client_socket)
             yield from self._relay_events(self._opened.events)
         except GeneratorExit:
             self._left()
@@ -137,7 +134,7 @@ class EventRelay:
             wait_until = min(gap_ends, limits.gives_up_at, drain_ends, last_write + limits.keepalive_seconds)
             chunk = upstream.read(timeout=wait_until - time.monotonic())
             now = time.monotonic()
-            if self._watch.gone:
+            if upstream.client_gone:
                 raise _ClientGone()
             # checked whether or not bytes came: an upstream that never pauses must still meet these
             if now >= drain_ends:
@@ -200,7 +197,6 @@ class EventRelay:
         if self._outcome is not None:
             return
         self._outcome = outcome
-        self._watch.stop()
         upstream = self._opened.events
         if upstream is not None:
             upstream.close()

@@ -3,7 +3,7 @@
 - session.py: the pooled session (one TLS context), a call's total deadline and size cap, a stream's opening
 - deadline.py: total deadlines from gevent.Timeout, the serving model's own mechanism
 - body.py: a body read in `identity` encoding up to a cap
-- stream.py: a streamed body read as it arrives into a bounded queue
+- stream.py: a streamed body read as it arrives, in one wait with the client's end
 - events.py: the text/event-stream parser, linear in an event's size
 - errors.py: what can go wrong besides requests' connection errors
 """

@@ -1,13 +1,21 @@
-"""A streamed answer, read as it arrives by a reader of its own that feeds a bounded queue.
+"""A streamed answer, read by the relay itself: one wait on upstream's socket and the client's, then a read that
+does not block.
 
-The relay waits on the queue with a time-out (the next keep-alive, the gap and total deadlines), so it can write
-to its client while upstream is silent, and nothing it waits on is ever interrupted mid-read. The reader is a
-`threading.Thread`: under gunicorn's gevent worker (patched) a greenlet of a few kilobytes, elsewhere (tests,
-commands) an OS thread. A full queue holds the reader back (upstream then waits on TCP), so memory stays bounded.
+The relay asks for the next bytes with a time-out (the next keep-alive, the gap and total deadlines). Bytes
+already buffered are read at once; otherwise one `poll` waits for upstream's socket to turn readable, for the
+client's to turn readable (a client does not send while its stream is open: it left, unless it sent its next
+request early) or for the time-out. Under gunicorn's gevent worker `select.poll` is gevent's, so the wait parks
+the request's own greenlet: a stream costs no second greenlet, thread or queue. A read is only ever started when
+what it needs is in, so no read is interrupted mid-way and the keep-alives go out while upstream is silent.
+
+What "in" means follows http.client's chunked decoding (the body's framing): between two chunks a read consumes
+the previous chunk's CRLF and the whole next size line before returning, so both must be buffered first.
 """
 
-import queue
-import threading
+import select
+import socket
+import ssl
+from typing import Any
 
 import requests
 from requests.structures import CaseInsensitiveDict
@@ -16,23 +24,21 @@ from urllib3.exceptions import ReadTimeoutError
 from personal.transport.body import READ_CHUNK_BYTES, read_capped
 from personal.transport.errors import DeadlineExceeded, StreamBroken
 
-QUEUE_CHUNKS = 8
-_WAKE = object()  # a read that returns nothing (None): something else needs the relay's attention
+_READABLE = select.POLLIN | select.POLLHUP | select.POLLERR
 
 
 class UpstreamStream:
-    """One answer's body as it arrives. One relay reads it; `close` (idempotent) ends it from anywhere."""
+    """One answer's body as it arrives. One relay reads it, in the greenlet (or thread) that opened it."""
 
     def __init__(self, response: requests.Response, *, max_body_bytes: int):
         self._response = response
         self.status: int = response.status_code
         self.headers: CaseInsensitiveDict = response.headers
         self.max_body_bytes = max_body_bytes
-        self._chunks: queue.Queue = queue.Queue(maxsize=QUEUE_CHUNKS)
-        self._reader: threading.Thread | None = None
-        self._reading = False  # the reader is inside a read: only it may close the response (it would be reentrant)
-        self._lock = threading.Lock()
         self.closed = False
+        self.client_gone = False
+        self._client: Any = None  # the client's socket, while it is watched
+        self._poll: Any = None
 
     @property
     def content_type(self) -> str:
@@ -42,62 +48,89 @@ class UpstreamStream:
         """The whole (non-streamed) body, up to the cap; the caller bounds it with a deadline."""
         return read_capped(self._response.raw, self.headers, max_bytes=self.max_body_bytes)
 
-    def read(self, *, timeout: float) -> bytes | None:
-        """The next body bytes; b"" once the body is complete; None when `timeout` passed first (or `wake`).
-        Raises StreamBroken when the connection failed, DeadlineExceeded when a read outwaited its socket time-out."""
-        if self._reader is None:
-            self._reading = True
-            self._reader = threading.Thread(target=self._read_all, name="upstream-stream", daemon=True)
-            self._reader.start()
-        try:
-            item = self._chunks.get(timeout=max(timeout, 0))
-        except queue.Empty:
-            return None
-        if isinstance(item, Exception):
-            raise item
-        return None if item is _WAKE else item
+    def watch_client(self, client_socket: Any) -> None:
+        """While the relay waits, also notice this socket's end (`client_gone`)."""
+        self._client = client_socket
 
-    def wake(self) -> None:
-        """Ends the relay's current wait at once (safe from another greenlet or thread)."""
+    def read(self, *, timeout: float) -> bytes | None:
+        """The next body bytes; b"" once the body is complete; None when `timeout` passed first or the client left
+        (`client_gone`). Raises StreamBroken when the connection failed, DeadlineExceeded when a read outwaited its
+        socket's time-out (upstream stopped half-way through a chunk)."""
+        if not self._in_buffer() and not self._wait_upstream(max(timeout, 0)):
+            return None
         try:
-            self._chunks.put_nowait(_WAKE)
-        except queue.Full:
-            pass  # the relay has chunks waiting: it is not blocked, and looks at what woke it after each one
+            return self._response.raw.read1(READ_CHUNK_BYTES, decode_content=False)
+        except Exception as e:  # the connection failed or timed out
+            timed_out = isinstance(e, TimeoutError | ReadTimeoutError)
+            raise (DeadlineExceeded if timed_out else StreamBroken)(type(e).__name__) from None
 
     def close(self) -> None:
-        with self._lock:
-            if self.closed:
-                return
-            self.closed = True
-            reading = self._reading
-        raw = self._response.raw
-        try:
-            raw.shutdown()  # a reader blocked on the socket returns at once, and closes the response itself
-        except (OSError, RuntimeError):
-            pass  # RuntimeError: read to its end, the connection is back in the pool
-        if not reading:
-            self._response.close()
-        while True:  # a reader held back by a full queue gets its place, sees `closed` and ends
-            try:
-                self._chunks.get_nowait()
-            except queue.Empty:
-                break
+        if self.closed:
+            return
+        self.closed = True
+        self._response.close()
 
-    def _read_all(self) -> None:
-        raw = self._response.raw
+    # --- waiting ------------------------------------------------------------------------------
+
+    def _wait_upstream(self, timeout: float) -> bool:
+        """True when upstream's socket turned readable within `timeout`; False on the time-out or the client's end."""
+        upstream = self._upstream_socket()
+        if upstream is None:
+            return True  # no socket left to wait on: the read answers at once
+        if self._poll is None:
+            self._poll = select.poll()  # gevent's under a patched worker: it parks this greenlet alone
+            self._poll.register(upstream.fileno(), select.POLLIN)
+            if self._client is not None:
+                self._poll.register(self._client.fileno(), select.POLLIN)
+        ready = dict(self._poll.poll(timeout * 1000))
+        if self._client is not None and ready.get(self._client.fileno(), 0) & _READABLE:
+            if _left(self._client):
+                self.client_gone = True
+                return False
+            self._poll.unregister(self._client.fileno())  # its next request, sent early: the write will tell
+            self._client = None
+        return bool(ready.get(upstream.fileno(), 0) & _READABLE)
+
+    def _upstream_socket(self) -> Any:
+        connection = self._response.raw.connection
+        return connection.sock if connection is not None else None
+
+    def _in_buffer(self) -> bool:
+        """Whether the next read can complete from what is already buffered (or readable) without waiting."""
+        answer = getattr(self._response.raw, "_fp", None)  # urllib3's http.client.HTTPResponse
+        buffered = _peek_without_waiting(getattr(answer, "fp", None), self._upstream_socket())
+        if not getattr(answer, "chunked", False):
+            return bool(buffered)
+        chunk_left = answer.chunk_left
+        if chunk_left:  # inside a chunk: any byte of it will do
+            return bool(buffered)
+        # between chunks: the previous chunk's CRLF (when one was read) and the next size line, whole
+        skip = 2 if chunk_left == 0 else 0
+        return b"\n" in buffered[skip:]
+
+
+def _peek_without_waiting(fp: Any, sock: Any) -> bytes:
+    """The bytes buffered in `fp`, topped up from its socket `sock` only if that needs no wait."""
+    if fp is None or sock is None:
+        return b""
+    previous = sock.gettimeout()
+    sock.settimeout(0)
+    try:
+        return fp.peek(1)
+    except (ssl.SSLWantReadError, BlockingIOError, ValueError, OSError):
+        return b""  # nothing in without a wait (TLS wants more), or closed: the wait and the read will say
+    finally:
         try:
-            while not self.closed:
-                chunk = raw.read1(READ_CHUNK_BYTES, decode_content=False)
-                self._chunks.put(chunk)
-                if not chunk:
-                    return
-        except Exception as e:  # the connection failed, timed out or was closed under the read
-            if not self.closed:
-                timed_out = isinstance(e, TimeoutError | ReadTimeoutError)
-                self._chunks.put((DeadlineExceeded if timed_out else StreamBroken)(type(e).__name__))
-        finally:
-            with self._lock:
-                self._reading = False
-                closed = self.closed
-            if closed:
-                self._response.close()
+            sock.settimeout(previous)
+        except OSError:
+            pass
+
+
+def _left(client: Any) -> bool:
+    """A readable client socket: True when it ended (end of file, or a reset), False when it sent bytes."""
+    try:
+        return client.recv(1, socket.MSG_PEEK | socket.MSG_DONTWAIT) == b""
+    except BlockingIOError:
+        return False  # readable, then not: nothing to tell
+    except OSError:
+        return True  # reset, or closed under us
