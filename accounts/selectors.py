@@ -1,6 +1,5 @@
 import re
 import uuid
-import weakref
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
@@ -57,13 +56,15 @@ class _UserStatement:
     converters: list[tuple[int, list, Col]]  # (column index, converters, the column they convert)
 
 
-_user_statements: "weakref.WeakKeyDictionary[object, _UserStatement]" = weakref.WeakKeyDictionary()
+# By database alias: each greenlet (or thread) has its own connection wrapper, so a cache by wrapper was made anew
+# per request under the gevent worker. The converters are the backend's, the same for every wrapper of an alias.
+_user_statements: dict[str, _UserStatement] = {}
 
 
 def user_get(*, user_id: uuid.UUID | str) -> User | None:
     """Any user, active or not, by id; None when no user has it or it is no UUID.
 
-    Every authenticated call reads this row, so its SQL is made once per connection rather than by the ORM each
+    Every authenticated call reads this row, so its SQL is made once per database rather than by the ORM each
     time; the row becomes a User as the ORM makes one (the fields' database converters, then Model.from_db), which
     accounts/tests/test_user_lookup.py pins against the ORM's own User.
     """
@@ -71,10 +72,10 @@ def user_get(*, user_id: uuid.UUID | str) -> User | None:
         key = User._meta.pk.get_db_prep_value(user_id, connection)
     except ValidationError:
         return None
-    database = connections[DEFAULT_DB_ALIAS]  # this thread's connection wrapper, whose converters these are
-    statement = _user_statements.get(database)
+    database = connections[DEFAULT_DB_ALIAS]
+    statement = _user_statements.get(database.alias)
     if statement is None:
-        statement = _user_statements[database] = _user_statement(database)
+        statement = _user_statements[database.alias] = _user_statement(database)
     with database.cursor() as cursor:
         cursor.execute(statement.sql, [key])
         row = cursor.fetchone()

@@ -27,12 +27,17 @@ from gunicorn.workers.ggevent import GeventWorker
 STREAM_LAST_EVENT_MARGIN_SECONDS = 5  # a stream's last event, its access line, and the greenlet's unwinding
 _POLL_SECONDS = 1.0  # the heartbeat gunicorn's master watches (worker_tmp_dir)
 _DRAIN_CHECK_SECONDS = 0.1
+RESOLVER = "wisdom.gevent_resolver.NumericFirstResolver"
 
 
 class DrainingGeventWorker(GeventWorker):
     _servers: list[tuple[StreamServer, object]]  # each server with its (gevent) listening socket
 
     _answering = 0  # requests being answered
+
+    def init_process(self):
+        gevent.config.resolver = RESOLVER  # before the worker's first name lookup, which creates the resolver
+        super().init_process()
 
     def handle(self, listener, client, addr):
         fresh = self._fresh  # a connection whose first request may still be arriving

@@ -142,3 +142,37 @@ def test_upstream_closing_mid_chunk_is_a_broken_stream():
                 stream.read(timeout=5)
 
         assert type(raised.value).__name__ == "StreamBroken"
+
+
+def test_a_stream_closed_after_its_last_event_hands_its_connection_back_for_the_next_call():
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections: list[int] = []
+    answers: list[int] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        connections.append(1)
+        with connection:
+            for _ in range(2):
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(4096)
+                connection.sendall(HEAD + chunk(b"event: done\n\n") + b"0\r\n\r\n")
+                answers.append(1)
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    session = BoundedSession(pool_size=2, connect_timeout=5, max_body_bytes=1 << 20, headers={})
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/chat"
+    try:
+        for _ in range(2):
+            stream = session.open("POST", url, seconds=10, data=b"{}")
+            assert stream.read(timeout=5) == b"event: done\n\n"
+            time.sleep(0.1)  # the terminating chunk is in
+            stream.close()
+        server.join(5)
+    finally:
+        session.close()
+        listener.close()
+
+    assert (len(connections), len(answers)) == (1, 2)

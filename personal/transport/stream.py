@@ -25,6 +25,7 @@ from personal.transport.body import READ_CHUNK_BYTES, read_capped
 from personal.transport.errors import DeadlineExceeded, StreamBroken
 
 _READABLE = select.POLLIN | select.POLLHUP | select.POLLERR
+_END_READS = 4  # what may follow a stream's last event: the last chunk's rest and the terminating chunk
 
 
 class UpstreamStream:
@@ -65,9 +66,17 @@ class UpstreamStream:
             raise (DeadlineExceeded if timed_out else StreamBroken)(type(e).__name__) from None
 
     def close(self) -> None:
+        """Ends the stream. A body whose end is already in is read to it first: the connection goes back to the
+        pool, for the next call, instead of being closed."""
         if self.closed:
             return
         self.closed = True
+        try:
+            for _ in range(_END_READS):
+                if not self._in_buffer() or not self._response.raw.read1(READ_CHUNK_BYTES, decode_content=False):
+                    break
+        except Exception:  # noqa: S110 - a body that ends badly is closed below, like one cut short
+            pass
         self._response.close()
 
     # --- waiting ------------------------------------------------------------------------------
@@ -104,9 +113,16 @@ class UpstreamStream:
         chunk_left = answer.chunk_left
         if chunk_left:  # inside a chunk: any byte of it will do
             return bool(buffered)
-        # between chunks: the previous chunk's CRLF (when one was read) and the next size line, whole
+        # between chunks: the previous chunk's CRLF (when one was read) and the next size line, whole; after the
+        # terminating chunk's size line (0), the empty line that ends its trailer too
         skip = 2 if chunk_left == 0 else 0
-        return b"\n" in buffered[skip:]
+        line_end = buffered.find(b"\n", skip)
+        if line_end < 0:
+            return False
+        size = buffered[skip:line_end].split(b";", 1)[0].strip()
+        if size and not size.lstrip(b"0"):
+            return b"\n\r\n" in buffered[line_end:] or b"\n\n" in buffered[line_end:]
+        return True
 
 
 def _peek_without_waiting(fp: Any, sock: Any) -> bytes:
