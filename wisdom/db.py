@@ -4,7 +4,7 @@ import sqlite3
 
 import psycopg
 import psycopg_pool
-from django.db import connection
+from django.db import DEFAULT_DB_ALIAS, connection, connections
 
 # SQLSTATEs of a connection that is gone or cannot be had yet: class 08 (connection exception), and the server
 # shutting down, crashing or still starting (57P01, 57P02, 57P03).
@@ -22,9 +22,13 @@ def connection_release() -> None:
     (autocommit) it holds no lock and no read snapshot, so it stays open: reopening it cost more than the rest of
     a request's database work. Inside a transaction it must stay; callers that wait on the outside world keep
     transactions short.
+
+    The closed connection's wrapper goes too: each greenlet (or thread) has its own, and a stream would keep it for
+    its whole life; a later query makes a new one.
     """
     if not connection.in_atomic_block and connection.vendor != "sqlite":
         connection.close()
+        del connections[DEFAULT_DB_ALIAS]
 
 
 def database_is_busy_or_lost(error: BaseException) -> bool:

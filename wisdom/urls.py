@@ -7,9 +7,10 @@ from wisdom import openapi
 from wisdom.exceptions import json_not_found
 
 urlpatterns = [
+    # The chats' routes first: each route tried before the one that matches is work, and a list kept per request.
+    path("", include("personal.urls")),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
-    path("", include("personal.urls")),
     path("", include("invites.urls")),
     path("", include("mail.urls")),
     path("api/schema", SpectacularAPIView.as_view(authentication_classes=[], permission_classes=[]), name="schema"),

@@ -1,6 +1,7 @@
 """Reading an answer's body: `identity` encoding only (a compressed body never inflates here), up to a cap."""
 
-from requests.structures import CaseInsensitiveDict
+from collections.abc import Mapping
+
 from urllib3.response import BaseHTTPResponse
 
 from personal.transport.errors import BodyTooLarge, UnexpectedEncoding
@@ -8,13 +9,13 @@ from personal.transport.errors import BodyTooLarge, UnexpectedEncoding
 READ_CHUNK_BYTES = 64 * 1024
 
 
-def check_encoding(headers: CaseInsensitiveDict) -> None:
+def check_encoding(headers: Mapping[str, str]) -> None:
     encoding = headers.get("Content-Encoding", "identity").strip().lower()
     if encoding not in ("", "identity"):
         raise UnexpectedEncoding(encoding[:32])
 
 
-def read_capped(raw: BaseHTTPResponse, headers: CaseInsensitiveDict, *, max_bytes: int) -> bytes:
+def read_capped(raw: BaseHTTPResponse, headers: Mapping[str, str], *, max_bytes: int) -> bytes:
     """The whole body, refused (BodyTooLarge) as soon as it is declared or read past `max_bytes`."""
     check_encoding(headers)
     declared = headers.get("Content-Length", "")

@@ -1,4 +1,5 @@
-"""One pooled HTTP session per process: every call has a total deadline, a size cap and one reused TLS context.
+"""One pooled HTTP session per process: every call has a total deadline, a size cap and one reused TLS context
+(and a small read buffer per answer: personal/transport/connections.py).
 
 Each call goes straight to requests' HTTPAdapter (urllib3's pool) with a request prepared from its parts: what
 requests.Session adds on top (cookie jars, hooks, settings merged from the environment, redirects) is nothing this
@@ -11,18 +12,18 @@ A streamed answer (`open`) comes back once its status and headers are in; its bo
 
 import contextlib
 import logging
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import requests
 from requests.adapters import HTTPAdapter
-from requests.structures import CaseInsensitiveDict
 from requests.utils import default_headers
 from urllib3.exceptions import ReadTimeoutError
 from urllib3.util.ssl_ import create_urllib3_context
 
 from personal.transport.body import check_encoding, read_capped
+from personal.transport.connections import POOL_CLASSES_BY_SCHEME
 from personal.transport.deadline import total_deadline
 from personal.transport.errors import DeadlineExceeded
 from personal.transport.stream import UpstreamStream
@@ -44,7 +45,7 @@ logging.getLogger("urllib3.connectionpool").addFilter(_PoolFullFilter())
 @dataclass(frozen=True, slots=True)
 class BoundedResponse:
     status: int
-    headers: CaseInsensitiveDict
+    headers: Mapping[str, str]  # case-insensitive
     body: bytes
 
 
@@ -58,6 +59,7 @@ class _Adapter(HTTPAdapter):
 
     def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
         super().init_poolmanager(*args, ssl_context=self._ssl_context, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = POOL_CLASSES_BY_SCHEME
 
 
 class BoundedSession:

@@ -2,9 +2,9 @@
 does not block.
 
 The relay asks for the next bytes with a time-out (the next keep-alive, the gap and total deadlines). Bytes
-already buffered are read at once; otherwise one `poll` waits for upstream's socket to turn readable, for the
+already buffered are read at once; otherwise one wait is for upstream's socket to turn readable, for the
 client's to turn readable (a client does not send while its stream is open: it left, unless it sent its next
-request early) or for the time-out. Under gunicorn's gevent worker `select.poll` is gevent's, so the wait parks
+request early) or for the time-out (personal/transport/waiting.py). Under gunicorn's gevent worker the wait parks
 the request's own greenlet: a stream costs no second greenlet, thread or queue. A read is only ever started when
 what it needs is in, so no read is interrupted mid-way and the keep-alives go out while upstream is silent.
 
@@ -12,19 +12,18 @@ What "in" means follows http.client's chunked decoding (the body's framing): bet
 the previous chunk's CRLF and the whole next size line before returning, so both must be buffered first.
 """
 
-import select
 import socket
 import ssl
 from typing import Any
 
 import requests
-from requests.structures import CaseInsensitiveDict
+from urllib3 import BaseHTTPResponse, HTTPHeaderDict
 from urllib3.exceptions import ReadTimeoutError
 
 from personal.transport.body import READ_CHUNK_BYTES, read_capped
 from personal.transport.errors import DeadlineExceeded, StreamBroken
+from personal.transport.waiting import CLIENT, UPSTREAM, SocketWait, socket_wait
 
-_READABLE = select.POLLIN | select.POLLHUP | select.POLLERR
 _END_READS = 4  # what may follow a stream's last event: the last chunk's rest and the terminating chunk
 
 
@@ -32,14 +31,15 @@ class UpstreamStream:
     """One answer's body as it arrives. One relay reads it, in the greenlet (or thread) that opened it."""
 
     def __init__(self, response: requests.Response, *, max_body_bytes: int):
-        self._response = response
+        # urllib3's answer alone: requests' Response would keep the sent request and a copy of the headers too
+        self._raw: BaseHTTPResponse = response.raw
         self.status: int = response.status_code
-        self.headers: CaseInsensitiveDict = response.headers
+        self.headers: HTTPHeaderDict = response.raw.headers
         self.max_body_bytes = max_body_bytes
         self.closed = False
         self.client_gone = False
         self._client: Any = None  # the client's socket, while it is watched
-        self._poll: Any = None
+        self._wait: SocketWait | None = None
 
     @property
     def content_type(self) -> str:
@@ -47,7 +47,7 @@ class UpstreamStream:
 
     def read_body(self) -> bytes:
         """The whole (non-streamed) body, up to the cap; the caller bounds it with a deadline."""
-        return read_capped(self._response.raw, self.headers, max_bytes=self.max_body_bytes)
+        return read_capped(self._raw, self.headers, max_bytes=self.max_body_bytes)
 
     def watch_client(self, client_socket: Any) -> None:
         """While the relay waits, also notice this socket's end (`client_gone`)."""
@@ -60,7 +60,7 @@ class UpstreamStream:
         if not self._in_buffer() and not self._wait_upstream(max(timeout, 0)):
             return None
         try:
-            return self._response.raw.read1(READ_CHUNK_BYTES, decode_content=False)
+            return self._raw.read1(READ_CHUNK_BYTES, decode_content=False)
         except Exception as e:  # the connection failed or timed out
             timed_out = isinstance(e, TimeoutError | ReadTimeoutError)
             raise (DeadlineExceeded if timed_out else StreamBroken)(type(e).__name__) from None
@@ -73,40 +73,40 @@ class UpstreamStream:
         self.closed = True
         try:
             for _ in range(_END_READS):
-                if not self._in_buffer() or not self._response.raw.read1(READ_CHUNK_BYTES, decode_content=False):
+                if not self._in_buffer() or not self._raw.read1(READ_CHUNK_BYTES, decode_content=False):
                     break
         except Exception:  # noqa: S110 - a body that ends badly is closed below, like one cut short
             pass
-        self._response.close()
+        if self._wait is not None:
+            self._wait.close()
+        self._raw.close()  # the connection is closed, unless the body was read whole and it went back to the pool
+        self._raw.release_conn()
 
     # --- waiting ------------------------------------------------------------------------------
 
     def _wait_upstream(self, timeout: float) -> bool:
         """True when upstream's socket turned readable within `timeout`; False on the time-out or the client's end."""
-        upstream = self._upstream_socket()
-        if upstream is None:
-            return True  # no socket left to wait on: the read answers at once
-        if self._poll is None:
-            self._poll = select.poll()  # gevent's under a patched worker: it parks this greenlet alone
-            self._poll.register(upstream.fileno(), select.POLLIN)
-            if self._client is not None:
-                self._poll.register(self._client.fileno(), select.POLLIN)
-        ready = dict(self._poll.poll(timeout * 1000))
-        if self._client is not None and ready.get(self._client.fileno(), 0) & _READABLE:
+        if self._wait is None:
+            upstream = self._upstream_socket()
+            if upstream is None:
+                return True  # no socket left to wait on: the read answers at once
+            self._wait = socket_wait(upstream.fileno(), self._client.fileno() if self._client is not None else None)
+        ready = self._wait.wait(timeout)
+        if CLIENT in ready:
             if _left(self._client):
                 self.client_gone = True
                 return False
-            self._poll.unregister(self._client.fileno())  # its next request, sent early: the write will tell
+            self._wait.forget_client()  # its next request, sent early: the write will tell
             self._client = None
-        return bool(ready.get(upstream.fileno(), 0) & _READABLE)
+        return UPSTREAM in ready
 
     def _upstream_socket(self) -> Any:
-        connection = self._response.raw.connection
+        connection = self._raw.connection
         return connection.sock if connection is not None else None
 
     def _in_buffer(self) -> bool:
         """Whether the next read can complete from what is already buffered (or readable) without waiting."""
-        answer = getattr(self._response.raw, "_fp", None)  # urllib3's http.client.HTTPResponse
+        answer = getattr(self._raw, "_fp", None)  # urllib3's http.client.HTTPResponse
         buffered = _peek_without_waiting(getattr(answer, "fp", None), self._upstream_socket())
         if not getattr(answer, "chunked", False):
             return bool(buffered)

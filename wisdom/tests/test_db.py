@@ -40,3 +40,19 @@ def test_on_sqlite_a_release_keeps_the_file_open_so_the_next_query_does_not_reco
     User.objects.count()
 
     assert connection.connection is opened
+
+
+@pytest.mark.skipif(connection.vendor == "sqlite", reason="a pooled server connection: its wrapper is let go too")
+def test_after_a_release_the_wrapper_is_let_go_and_the_next_query_makes_a_new_one():
+    from django.db import connections
+
+    from accounts.models import User
+
+    User.objects.count()
+    released = connections["default"]
+
+    connection_release()
+
+    assert connections["default"] is not released
+    assert User.objects.count() == 0
+    assert database_is_free(released)
