@@ -293,11 +293,6 @@ def _outbound_request_id() -> str:
     return uuid.uuid4().hex if request_id == "-" else request_id  # "-": outside a request (a shell, a command)
 
 
-def parse_json(body: bytes) -> Any:
-    """Strict JSON: NaN, Infinity and numbers out of a float's range are refused (they cannot be rendered)."""
-    return json.loads(body, parse_constant=_refuse_constant, parse_float=_finite_float)
-
-
 def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
@@ -307,6 +302,17 @@ def _finite_float(text: str) -> float:
     if not math.isfinite(value):
         raise ValueError(f"{text[:32]} is out of range")
     return value
+
+
+# One decoder for every call: json.loads with these options would make a new one each time (every relayed event).
+_STRICT_JSON = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float)
+
+
+def parse_json(body: bytes | str) -> Any:
+    """Strict JSON: NaN, Infinity and numbers out of a float's range are refused (they cannot be rendered).
+    Bytes are decoded as json.loads decodes them (UTF-8, -16 or -32)."""
+    text = body.decode(json.detect_encoding(body), "surrogatepass") if isinstance(body, bytes) else body
+    return _STRICT_JSON.decode(text)
 
 
 def _is_dropped_connection(error: requests.ConnectionError) -> bool:

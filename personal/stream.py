@@ -221,7 +221,7 @@ def _call_outcome(outcome: str, error: Exception | None) -> str | None:
 
 def _payload(event: Event) -> dict:
     try:
-        payload = parse_json(event.data.encode())
+        payload = parse_json(event.data)
     except (ValueError, RecursionError) as e:
         logger.error("agents service stream's %r event is not JSON: %r", event.name[:64], event.data[:100])
         raise AgentsFailed(f"{event.name} event not JSON") from e

@@ -12,6 +12,7 @@ What "in" means follows http.client's chunked decoding (the body's framing): bet
 the previous chunk's CRLF and the whole next size line before returning, so both must be buffered first.
 """
 
+import http.client
 import socket
 import ssl
 from typing import Any
@@ -33,6 +34,7 @@ class UpstreamStream:
     def __init__(self, response: requests.Response, *, max_body_bytes: int):
         # urllib3's answer alone: requests' Response would keep the sent request and a copy of the headers too
         self._raw: BaseHTTPResponse = response.raw
+        self._answer: http.client.HTTPResponse = response.raw._fp  # what urllib3 reads from: the body's framing
         self.status: int = response.status_code
         self.headers: HTTPHeaderDict = response.raw.headers
         self.max_body_bytes = max_body_bytes
@@ -60,7 +62,7 @@ class UpstreamStream:
         if not self._in_buffer() and not self._wait_upstream(max(timeout, 0)):
             return None
         try:
-            return self._raw.read1(READ_CHUNK_BYTES, decode_content=False)
+            return self._answer.read1(READ_CHUNK_BYTES)  # http.client's own: urllib3's wrapping costs per event
         except Exception as e:  # the connection failed or timed out
             timed_out = isinstance(e, TimeoutError | ReadTimeoutError)
             raise (DeadlineExceeded if timed_out else StreamBroken)(type(e).__name__) from None
@@ -73,14 +75,15 @@ class UpstreamStream:
         self.closed = True
         try:
             for _ in range(_END_READS):
-                if not self._in_buffer() or not self._raw.read1(READ_CHUNK_BYTES, decode_content=False):
+                if not self._in_buffer() or not self._answer.read1(READ_CHUNK_BYTES):
                     break
         except Exception:  # noqa: S110 - a body that ends badly is closed below, like one cut short
             pass
         if self._wait is not None:
             self._wait.close()
-        self._raw.close()  # the connection is closed, unless the body was read whole and it went back to the pool
-        self._raw.release_conn()
+        if not self._answer.isclosed():  # cut short: the connection cannot serve another call
+            self._raw.close()
+        self._raw.release_conn()  # back to the pool (a closed one is replaced there)
 
     # --- waiting ------------------------------------------------------------------------------
 
@@ -106,9 +109,11 @@ class UpstreamStream:
 
     def _in_buffer(self) -> bool:
         """Whether the next read can complete from what is already buffered (or readable) without waiting."""
-        answer = getattr(self._raw, "_fp", None)  # urllib3's http.client.HTTPResponse
-        buffered = _peek_without_waiting(getattr(answer, "fp", None), self._upstream_socket())
-        if not getattr(answer, "chunked", False):
+        answer = self._answer
+        if answer.isclosed():
+            return True  # read to its end: a read answers b"" at once
+        buffered = _peek_without_waiting(answer.fp, self._upstream_socket())
+        if not answer.chunked:
             return bool(buffered)
         chunk_left = answer.chunk_left
         if chunk_left:  # inside a chunk: any byte of it will do
