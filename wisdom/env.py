@@ -1,5 +1,7 @@
 """A django-environ `Env` that refuses a missing or malformed value with a one-line `SettingError` naming it."""
 
+import ipaddress
+
 import environ
 from django.core.exceptions import ImproperlyConfigured
 
@@ -159,3 +161,47 @@ class StrictEnv(environ.Env):
         if value <= 0:
             raise SettingError(f"Setting {var} must be greater than zero")
         return value
+
+    def ip_networks(self, var: str, default: str) -> tuple[ipaddress.IPv4Network | ipaddress.IPv6Network, ...]:
+        """Comma-separated networks (an address alone is a network of one); empty: none."""
+        try:
+            return tuple(
+                ipaddress.ip_network(part.strip()) for part in self.str(var, default=default).split(",") if part.strip()
+            )
+        except ValueError as e:
+            raise SettingError(f"Setting {var} is malformed: {e}") from None
+
+    def database(self, var: str, default: str, *, sqlite_test_file: str) -> dict:
+        """Django's DATABASES entry for the URL in `var`: a SQLite file or PostgreSQL, nothing else."""
+        db = self.db(var, default=default)
+        if db.get("ENGINE") == "django.db.backends.sqlite3":
+            # IMMEDIATE takes the write lock when a transaction starts, so concurrent writers queue
+            # instead of failing with "database is locked"; WAL lets readers go on meanwhile.
+            db.setdefault("OPTIONS", {}).update(
+                {
+                    "transaction_mode": "IMMEDIATE",
+                    "timeout": 20,
+                    "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+                }
+            )
+            db.setdefault("TEST", {})["NAME"] = sqlite_test_file
+            # Kept open by each thread (wisdom.db.connection_release keeps it across upstream waits too): a file
+            # handle that nothing else waits for, where opening one costs more than the rest of a request's
+            # database work.
+            db["CONN_MAX_AGE"] = None
+        elif db.get("ENGINE") == "django.db.backends.postgresql":
+            # A per-process pool: requests borrow a connection and hand it back while they wait on
+            # the agents service, so workers x requests never maps 1:1 onto PostgreSQL connections.
+            pool_max_size = self.int("DATABASE_POOL_MAX_SIZE", default=8)
+            if pool_max_size > 0:
+                db["CONN_MAX_AGE"] = 0
+                db.setdefault("OPTIONS", {})["pool"] = {
+                    "min_size": self.int("DATABASE_POOL_MIN_SIZE", default=1),
+                    "max_size": pool_max_size,
+                    "timeout": self.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0),
+                }
+            else:
+                db["CONN_MAX_AGE"] = self.int("DATABASE_CONN_MAX_AGE", default=0)
+        else:
+            raise SettingError(f"Setting {var} must be a postgres:// or sqlite:// URL")
+        return db

@@ -1,5 +1,5 @@
-"""The API description the schema and its docs pages open with (SPECTACULAR_SETTINGS["DESCRIPTION"]); no imports,
-so settings.py can read it."""
+"""The API description the schema and its docs pages open with, and drf-spectacular's settings that carry it
+(settings.SPECTACULAR_SETTINGS); no imports, so settings.py can read them."""
 
 API_DESCRIPTION = """The public API of Intuno Personal: accounts, personal entities and invites.
 
@@ -19,3 +19,23 @@ operation declares exactly the statuses it can answer; those that take a body al
 could not serve in time (with Retry-After).
 
 Every answer carries `X-Request-ID`: the caller's own when it sent a sane one, else a new one."""
+
+OPENAPI_SETTINGS = {
+    "TITLE": "wisdom",
+    "DESCRIPTION": API_DESCRIPTION,
+    "VERSION": "1.0.0",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Each operation's id is given where it is declared (wisdom.openapi.operation); the hook adds the shared headers.
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wisdom.openapi.postprocess"],
+    # The `status` enums (entities, invites, exports, the literal "pending") get names of their own.
+    "ENUM_NAME_OVERRIDES": {
+        "EntityStatusEnum": "personal.serializers.ENTITY_STATUSES",
+        "InviteStatusEnum": "invites.models.InviteStatus",
+        "ExportStatusEnum": "accounts.models.ExportStatus",
+        "PendingStatusEnum": [("pending", "pending")],
+    },
+}

@@ -1,12 +1,11 @@
 """wisdom settings: every value is read here, once, from the environment (see .env.example)."""
 
-import ipaddress
 from datetime import timedelta
 from pathlib import Path
 
 from wisdom.env import MAKE_A_SECRET, SettingError, StrictEnv
 from wisdom.logging_config import logging_config
-from wisdom.openapi_description import API_DESCRIPTION
+from wisdom.openapi_description import OPENAPI_SETTINGS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -110,37 +109,15 @@ if not DEBUG and not EMBEDDED_STORES:
                 "WISDOM_EMBEDDED_STORES=true to run on the SQLite file and a per-process cache"
             )
 
-DATABASES = {"default": env.db("DATABASE_URL", default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}")}
-_db = DATABASES["default"]
-if _db.get("ENGINE") not in ("django.db.backends.sqlite3", "django.db.backends.postgresql"):
-    raise SettingError("Setting DATABASE_URL must be a postgres:// or sqlite:// URL")
-if _db["ENGINE"] == "django.db.backends.sqlite3":
-    # IMMEDIATE takes the write lock when a transaction starts, so concurrent writers queue
-    # instead of failing with "database is locked"; WAL lets readers go on meanwhile.
-    _db.setdefault("OPTIONS", {}).update(
-        {
-            "transaction_mode": "IMMEDIATE",
-            "timeout": 20,
-            "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
-        }
+# SQLite: a file with WAL, writers queued; PostgreSQL: a per-process pool (DATABASE_POOL_MAX_SIZE and the rest in
+# wisdom/env.py, StrictEnv.database).
+DATABASES = {
+    "default": env.database(
+        "DATABASE_URL",
+        default=f"sqlite:///{BASE_DIR / 'db.sqlite3'}",
+        sqlite_test_file=env.str("DJANGO_TEST_SQLITE_FILE", default=str(BASE_DIR / ".test-db.sqlite3")),
     )
-    _db.setdefault("TEST", {})["NAME"] = env.str("DJANGO_TEST_SQLITE_FILE", default=str(BASE_DIR / ".test-db.sqlite3"))
-    # Kept open by each thread (wisdom.db.connection_release keeps it across upstream waits too): a file handle
-    # that nothing else waits for, where opening one costs more than the rest of a request's database work.
-    _db["CONN_MAX_AGE"] = None
-elif _db["ENGINE"] == "django.db.backends.postgresql":
-    # A per-process pool: requests borrow a connection and hand it back while they wait on
-    # the agents service, so workers x threads never maps 1:1 onto PostgreSQL connections.
-    DATABASE_POOL_MAX_SIZE = env.int("DATABASE_POOL_MAX_SIZE", default=8)
-    if DATABASE_POOL_MAX_SIZE > 0:
-        _db["CONN_MAX_AGE"] = 0
-        _db.setdefault("OPTIONS", {})["pool"] = {
-            "min_size": env.int("DATABASE_POOL_MIN_SIZE", default=1),
-            "max_size": DATABASE_POOL_MAX_SIZE,
-            "timeout": env.float("DATABASE_POOL_TIMEOUT_SECONDS", default=10.0),
-        }
-    else:
-        _db["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=0)
+}
 
 CACHES = {"default": env.cache("CACHE_URL", default="locmemcache://wisdom")}
 CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="wisdom")
@@ -273,25 +250,8 @@ REST_FRAMEWORK = {
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
 }
 
-SPECTACULAR_SETTINGS = {
-    "TITLE": "wisdom",
-    "DESCRIPTION": API_DESCRIPTION,
-    "VERSION": "1.0.0",
-    "SERVE_INCLUDE_SCHEMA": False,
-    "SWAGGER_UI_DIST": "SIDECAR",
-    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
-    "REDOC_DIST": "SIDECAR",
-    "COMPONENT_SPLIT_REQUEST": True,
-    # Each operation's id is given where it is declared (wisdom.openapi.operation); the hook adds the shared headers.
-    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums", "wisdom.openapi.postprocess"],
-    # The `status` enums (entities, invites, exports, the literal "pending") get names of their own.
-    "ENUM_NAME_OVERRIDES": {
-        "EntityStatusEnum": "personal.serializers.ENTITY_STATUSES",
-        "InviteStatusEnum": "invites.models.InviteStatus",
-        "ExportStatusEnum": "accounts.models.ExportStatus",
-        "PendingStatusEnum": [("pending", "pending")],
-    },
-}
+# drf-spectacular's settings are fixed: beside the description they carry.
+SPECTACULAR_SETTINGS = OPENAPI_SETTINGS
 
 # --- Agents service (upstream) ------------------------------------------------------------
 INTUNO_AGENTS_BASE_URL = env.str("INTUNO_AGENTS_BASE_URL", default="http://127.0.0.1:8001").rstrip("/")
@@ -401,15 +361,9 @@ LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 # Who may read /metrics (wisdom/metrics/): the peer and every X-Forwarded-For address must be in one of these
 # networks (comma-separated; empty: nobody), else 404. The default is loopback and the private ranges, where a
 # scraper runs; the nginx in front (deploy/nginx) never routes /metrics.
-_METRICS_ALLOWED_IPS = env.str(
+METRICS_ALLOWED_IPS = env.ip_networks(
     "METRICS_ALLOWED_IPS", default="127.0.0.0/8,::1/128,10.0.0.0/8,172.16.0.0/12,192.168.0.0/16,fc00::/7"
 )
-try:
-    METRICS_ALLOWED_IPS = tuple(
-        ipaddress.ip_network(part.strip()) for part in _METRICS_ALLOWED_IPS.split(",") if part.strip()
-    )
-except ValueError as _e:
-    raise SettingError(f"Setting METRICS_ALLOWED_IPS is malformed: {_e}") from None
 
 # --- Background work (`manage.py worker`) -------------------------------------------------------------------
 # The worker sends the email outbox, deletes accounts and builds data exports, then waits this long for more

@@ -293,7 +293,7 @@ def nginx_limits(root: Path = ROOT) -> dict[str, str]:
     """worker_processes, worker_connections and worker_rlimit_nofile as the deployment's nginx template sets them."""
     found = {}
     for line in (root / "deploy" / "nginx" / "wisdom.conf.template").read_text().splitlines():
-        parts = line.strip().rstrip(";").split()
+        parts = line.split("#", 1)[0].strip().rstrip(";").split()  # a directive, without its comment
         if len(parts) == 2 and parts[0] in ("worker_processes", "worker_connections", "worker_rlimit_nofile"):
             found[parts[0]] = parts[1]
     return found
