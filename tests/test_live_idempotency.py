@@ -8,11 +8,10 @@ import time
 import uuid
 
 import pytest
-import redis
 import requests
 
 from tests.helpers.auth import bearer
-from tests.helpers.replicas import Replica
+from tests.helpers.replicas import Replica, replica_pair
 
 pytestmark = [pytest.mark.live, pytest.mark.race, pytest.mark.postgres_only, pytest.mark.django_db(transaction=True)]
 
@@ -36,21 +35,19 @@ def _replica_env(**extra: str) -> dict:
 @pytest.fixture(scope="module")
 def pair(django_db_setup, django_db_blocker, tmp_path_factory, agents_double_session):
     """Replicas a and b, one worker each: two gunicorn process trees."""
-    tmp = tmp_path_factory.mktemp("idempotency")
-    replicas = [
-        Replica(tmp, name=name, workers=1, threads=8, double=agents_double_session, **_replica_env()) for name in "ab"
-    ]
-    with django_db_blocker.unblock():
-        try:
-            for replica in replicas:
-                replica.start()
-            yield replicas
-        finally:
-            for replica in replicas:
-                replica.stop()
-    store = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    for key in store.scan_iter(f"{PREFIX}*"):
-        store.delete(key)
+    with (
+        django_db_blocker.unblock(),
+        replica_pair(
+            tmp_path_factory.mktemp("idempotency"),
+            double=agents_double_session,
+            redis_db=REDIS_DB,
+            key_prefix=PREFIX,
+            workers=1,
+            threads=8,
+            **_replica_env(),
+        ) as replicas,
+    ):
+        yield replicas
 
 
 @pytest.fixture

@@ -8,7 +8,6 @@ import time
 import uuid
 
 import pytest
-import redis
 import requests
 
 from accounts.models import User
@@ -17,7 +16,7 @@ from invites.tests.factories import InviteFactory
 from tests.helpers.auth import on_behalf_of
 from tests.helpers.constants import PASSWORD
 from tests.helpers.nginx import nginx_proxy, requires_nginx
-from tests.helpers.replicas import Replica, SteadyLoad, metric_samples, metric_sum
+from tests.helpers.replicas import Replica, SteadyLoad, metric_samples, metric_sum, replica_pair
 
 pytestmark = [
     pytest.mark.live,
@@ -47,21 +46,20 @@ def _replica_env(**extra: str) -> dict:
 def pair(django_db_setup, django_db_blocker, tmp_path_factory, agents_double_session):
     """Replicas a and b (2 workers each) behind one nginx."""
     tmp = tmp_path_factory.mktemp("pair")
-    replicas = [
-        Replica(tmp, name=name, workers=2, threads=16, double=agents_double_session, **_replica_env()) for name in "ab"
-    ]
-    with django_db_blocker.unblock():
-        try:
-            for replica in replicas:
-                replica.start()
-            with nginx_proxy(tmp, [replica.address for replica in replicas]) as proxy:
-                yield proxy, replicas
-        finally:
-            for replica in replicas:
-                replica.stop()
-    store = redis.Redis(host="127.0.0.1", port=6379, db=REDIS_DB)
-    for key in store.scan_iter(f"{PREFIX}*"):
-        store.delete(key)
+    with (
+        django_db_blocker.unblock(),
+        replica_pair(
+            tmp,
+            double=agents_double_session,
+            redis_db=REDIS_DB,
+            key_prefix=PREFIX,
+            workers=2,
+            threads=16,
+            **_replica_env(),
+        ) as replicas,
+    ):
+        with nginx_proxy(tmp, [replica.address for replica in replicas]) as proxy:
+            yield proxy, replicas
 
 
 def _scrape(replicas) -> list[str]:

@@ -1,14 +1,17 @@
 """wisdom replicas as a deploy sees them: gunicorn processes on fixed ports that can be stopped, restarted on
 the same port, reloaded (SIGHUP) or killed outright, each in front of the same database (and cache, and double)."""
 
+import contextlib
 import os
 import signal
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import psutil
+import redis
 import requests
 
 from tests.helpers.live import BASE_ENV, test_database_url
@@ -157,3 +160,22 @@ class SteadyLoad:
 
     def failures(self) -> list:
         return [status for status in self.statuses if not (isinstance(status, int) and 200 <= status < 300)]
+
+
+@contextlib.contextmanager
+def replica_pair(
+    tmp_path: Path, *, double, redis_db: int, key_prefix: str, workers: int, threads: int, **env: str
+) -> Iterator[list[Replica]]:
+    """Replicas a and b with `env`, on one database and one double; started, then stopped however the block ends,
+    and their keys (under `key_prefix` in Redis database `redis_db`) removed."""
+    replicas = [Replica(tmp_path, name=name, workers=workers, threads=threads, double=double, **env) for name in "ab"]
+    try:
+        for replica in replicas:
+            replica.start()
+        yield replicas
+    finally:
+        for replica in replicas:
+            replica.stop()
+        store = redis.Redis(host="127.0.0.1", port=6379, db=redis_db)
+        for key in store.scan_iter(f"{key_prefix}*"):
+            store.delete(key)
