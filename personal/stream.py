@@ -5,7 +5,7 @@ Out go three events, as upstream's contract has them: `delta` {"text"} any numbe
 non-streaming call would have had), and the stream ends. Upstream's unknown events and comments are dropped;
 its error details and bodies are logged, never relayed.
 
-The relay waits on upstream's bytes (read into a bounded queue: personal/transport/stream.py) never longer than
+The relay waits on upstream's bytes (read as they arrive: personal/transport/stream.py) never longer than
 the next thing due: a keep-alive comment to the client (every PERSONAL_STREAM_KEEPALIVE_SECONDS of silence), the
 gap deadline (INTUNO_AGENTS_CHAT_TIMEOUT_SECONDS between two upstream events), the total deadline
 (PERSONAL_STREAM_MAX_SECONDS) or the drain deadline of a stopping server (wisdom/draining.py: then an `error` with
