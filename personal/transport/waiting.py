@@ -44,6 +44,7 @@ class _LoopWait:
         from gevent.hub import Waiter
 
         waiter = Waiter()
+        self._loop.update_now()  # a timer counts from the loop's idea of now, stale by this iteration's work
         timer = self._loop.timer(max(timeout, 0))
         watchers = [(self._upstream, UPSTREAM), (self._client, CLIENT), (timer, None)]
         for watcher, name in watchers:
