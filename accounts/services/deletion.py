@@ -18,7 +18,16 @@ from rest_framework_simplejwt.token_blacklist.models import OutstandingToken
 from accounts.emails import email_key
 from accounts.errors import WRONG_PASSWORD, AccountHasNoPassword
 from accounts.models import AccountDeletion, ApiKey, DeletionState, DeletionStep, PasswordResetAsk, User
-from accounts.services.jobs import Claim, JobRun, LostClaim, job_fail, job_record, job_release, jobs_run_due
+from accounts.services.jobs import (
+    Claim,
+    JobRun,
+    LostClaim,
+    job_due_again_fields,
+    job_fail,
+    job_record,
+    job_release,
+    jobs_run_due,
+)
 from accounts.services.login_limits import login_failure_record, login_failures_check, login_failures_forget
 from accounts.signals import account_purging
 from mail.services import email_enqueue
@@ -84,12 +93,7 @@ def account_deletion_retry(*, deletion: AccountDeletion) -> bool:
     """Staff: a failed deletion is due again now, with its attempts counted afresh. False when it was not failed."""
     return bool(
         AccountDeletion.objects.filter(pk=deletion.pk, state=DeletionState.FAILED).update(
-            state=DeletionState.PENDING,
-            attempts=0,
-            next_attempt_at=timezone.now(),
-            claim_token=None,
-            claimed_until=None,
-            updated_at=timezone.now(),
+            state=DeletionState.PENDING, **job_due_again_fields()
         )
     )
 

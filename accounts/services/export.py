@@ -16,7 +16,16 @@ from django.utils import timezone
 
 from accounts.errors import ExportDailyLimit, ExportInProgress, ExportNotFound
 from accounts.models import DataExport, ExportStatus, User
-from accounts.services.jobs import Claim, JobRun, LostClaim, job_fail, job_record, job_release, jobs_run_due
+from accounts.services.jobs import (
+    Claim,
+    JobRun,
+    LostClaim,
+    job_due_again_fields,
+    job_fail,
+    job_record,
+    job_release,
+    jobs_run_due,
+)
 from mail.services import email_enqueue
 from personal.client import agents_client
 from personal.errors import AgentsError, AgentsRefused
@@ -103,12 +112,7 @@ def data_export_retry(*, export: DataExport) -> bool:
         with transaction.atomic():
             return bool(
                 DataExport.objects.filter(pk=export.pk, status=ExportStatus.FAILED).update(
-                    status=ExportStatus.PENDING,
-                    attempts=0,
-                    next_attempt_at=timezone.now(),
-                    claim_token=None,
-                    claimed_until=None,
-                    updated_at=timezone.now(),
+                    status=ExportStatus.PENDING, **job_due_again_fields()
                 )
             )
     except IntegrityError:

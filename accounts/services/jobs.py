@@ -88,6 +88,12 @@ def job_record(*, claim: Claim, **fields) -> None:
         raise LostClaim()
 
 
+def job_due_again_fields() -> dict:
+    """What a staff retry writes to a failed job: due now, attempts counted afresh, claimed by nobody."""
+    now = timezone.now()
+    return {"attempts": 0, "next_attempt_at": now, "claim_token": None, "claimed_until": None, "updated_at": now}
+
+
 def job_release(*, claim: Claim, **fields) -> None:
     """Writes `fields` and lets the row go (another worker may take it when it is next due)."""
     updated = claim.model.objects.filter(pk=claim.pk, claim_token=claim.token).update(
