@@ -19,7 +19,6 @@ from typing import Any
 
 import requests
 from urllib3 import BaseHTTPResponse, HTTPHeaderDict
-from urllib3.exceptions import ReadTimeoutError
 
 from personal.transport.body import READ_CHUNK_BYTES, read_capped
 from personal.transport.errors import DeadlineExceeded, StreamBroken
@@ -64,7 +63,7 @@ class UpstreamStream:
         try:
             return self._answer.read1(READ_CHUNK_BYTES)  # http.client's own: urllib3's wrapping costs per event
         except Exception as e:  # the connection failed or timed out
-            timed_out = isinstance(e, TimeoutError | ReadTimeoutError)
+            timed_out = isinstance(e, TimeoutError)  # the socket's time-out: http.client raises it as is
             raise (DeadlineExceeded if timed_out else StreamBroken)(type(e).__name__) from None
 
     def close(self) -> None:
