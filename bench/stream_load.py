@@ -27,6 +27,7 @@ class Load:
         self.plan = plan
         self.open_now = 0
         self.most_open = 0
+        self.started = time.monotonic()
         self.streams: list[dict] = []
         self.probes: list[dict] = []
 
@@ -35,7 +36,7 @@ class Load:
         connector = aiohttp.TCPConnector(limit=0, force_close=True)
         timeout = aiohttp.ClientTimeout(total=None)
         async with aiohttp.ClientSession(connector=connector, timeout=timeout, auto_decompress=False) as session:
-            started = time.monotonic()
+            started = self.started = time.monotonic()
             count, ramp = plan["streams"], plan["ramp_seconds"]
             tasks = [
                 asyncio.create_task(self.stream(session, start_at=started + ramp * i / count)) for i in range(count)
@@ -57,8 +58,14 @@ class Load:
     async def stream(self, session: aiohttp.ClientSession, *, start_at: float) -> None:
         plan = self.plan
         await asyncio.sleep(max(0.0, start_at - time.monotonic()))
-        record = {"first_delta_s": None, "ending": "timeout", "events": 0, "seconds": None}
         sent = time.monotonic()
+        record = {
+            "sent_s": sent - self.started,
+            "first_delta_s": None,
+            "ending": "timeout",
+            "events": 0,
+            "seconds": None,
+        }
         answered = False
         try:
             async with asyncio.timeout(plan["stream_deadline_seconds"]):
@@ -116,8 +123,8 @@ class Load:
 
     async def probe(self, session: aiohttp.ClientSession, path: str) -> None:
         plan = self.plan
-        record = {"path": path, "seconds": None, "outcome": "timeout"}
         sent = time.monotonic()
+        record = {"path": path, "sent_s": sent - self.started, "seconds": None, "outcome": "timeout"}
         headers = plan["bystander_headers"] if path == "/auth/me" else {}
         try:
             async with asyncio.timeout(plan["probe_timeout_seconds"]):

@@ -1,9 +1,13 @@
 """gunicorn.conf.py as the master reads it: nothing loaded that a gevent worker must patch first, and one control
 socket per instance (or none), never one shared by every master on the host."""
 
+import json
+
 import pytest
+import requests
 
 from tests.helpers.live import wisdom_server
+from tests.helpers.processes import ROOT
 from wisdom.tests.startup import PRODUCTION_ENV, clean_env, run_python
 
 pytestmark = [pytest.mark.live, pytest.mark.django_db(transaction=True)]
@@ -42,3 +46,28 @@ def test_an_instance_has_its_own_control_socket_when_asked_and_none_by_default(t
 
     assert own_while_running
     assert not default_made
+
+
+REPORTING_CONFIG = """
+import gc, json, os
+exec(open(os.path.join({root!r}, "gunicorn.conf.py")).read())
+
+
+def post_worker_init(worker):
+    with open({report!r}, "w") as report:
+        json.dump({{"thresholds": gc.get_threshold(), "frozen": gc.get_freeze_count()}}, report)
+"""
+
+
+def test_a_worker_freezes_what_start_up_made_and_scans_young_objects_rarely(tmp_path):
+    report = tmp_path / "collector.json"
+    config = tmp_path / "reporting.conf.py"
+    config.write_text(REPORTING_CONFIG.format(root=str(ROOT), report=str(report)))
+
+    with wisdom_server(tmp_path, config=str(config)) as server:
+        answered = requests.get(f"{server.url}/healthz", timeout=10)
+        collector = json.loads(report.read_text())
+
+    assert answered.status_code == 200
+    assert collector["thresholds"] == [50_000, 20, 10]  # CPython's default is (700, 10, 10)
+    assert collector["frozen"] > 50_000  # Django and the apps, loaded before the worker's first request

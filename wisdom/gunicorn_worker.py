@@ -24,6 +24,8 @@ from gevent.pool import Pool
 from gevent.server import StreamServer
 from gunicorn.workers.ggevent import GeventWorker
 
+from wisdom.collector import collector_settle
+
 STREAM_LAST_EVENT_MARGIN_SECONDS = 5  # a stream's last event, its access line, and the greenlet's unwinding
 _POLL_SECONDS = 1.0  # the heartbeat gunicorn's master watches (worker_tmp_dir)
 _DRAIN_CHECK_SECONDS = 0.1
@@ -38,6 +40,10 @@ class DrainingGeventWorker(GeventWorker):
     def init_process(self):
         gevent.config.resolver = RESOLVER  # before the worker's first name lookup, which creates the resolver
         super().init_process()
+
+    def load_wsgi(self):
+        super().load_wsgi()
+        collector_settle()  # thousands of streams' objects, scanned rarely (wisdom/collector.py)
 
     def handle(self, listener, client, addr):
         fresh = self._fresh  # a connection whose first request may still be arriving

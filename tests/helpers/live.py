@@ -59,9 +59,9 @@ class LiveServer:
 
 @contextlib.contextmanager
 def wisdom_server(
-    tmp_path: Path, *, workers: int = 1, threads: int = 16, double=None, **env: str
+    tmp_path: Path, *, workers: int = 1, threads: int = 16, double=None, config: str = "gunicorn.conf.py", **env: str
 ) -> Iterator[LiveServer]:
-    """gunicorn with the committed gunicorn.conf.py, on a free port, against the test database;
+    """gunicorn with the committed gunicorn.conf.py (or `config`), on a free port, against the test database;
     in front of `double` (a tests.helpers.double.DoubleProcess) when one is given."""
     if double is not None:
         env = {"INTUNO_AGENTS_BASE_URL": double.url, "INTUNO_AGENTS_API_KEY": double.api_key, **env}
@@ -78,7 +78,7 @@ def wisdom_server(
     }
     with open(log_path, "wb") as log:
         process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wisdom.wsgi:application"],
+            [sys.executable, "-m", "gunicorn", "-c", config, "wisdom.wsgi:application"],
             cwd=ROOT,
             env=full_env,
             stdout=log,
