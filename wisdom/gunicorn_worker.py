@@ -86,6 +86,7 @@ class DrainingGeventWorker(GeventWorker):
             gevent.sleep(_POLL_SECONDS)
 
         self._stop_accepting()
+        gevent.sleep(0)  # the handlers of what the backlog held start first, and so count as fresh
         started = last_notified = time.monotonic()
         while time.monotonic() - started <= self.cfg.graceful_timeout:
             if self._answering == 0 and not self._fresh:
