@@ -13,7 +13,8 @@ worker at once:
   before this worker's own deadline would cut anything.
 
 The master imports this module (gunicorn loads the worker class there), so at module level it imports only
-gunicorn and gevent, never Django, and patches nothing: each worker patches the standard library as it starts.
+gunicorn, gevent and wisdom/collector.py (the standard library's gc), never Django, and patches nothing: each
+worker patches the standard library as it starts; once it has loaded the application it settles the collector.
 """
 
 import time
