@@ -1,7 +1,7 @@
 """A/B of wisdom's CPU per request between checkouts or settings: how each lever in bench/NOTES.md was measured.
 
     python -m bench.ab --variant before=/tmp/wt-before --variant after=. [--variant nolog=.:LOG_LEVEL=WARNING]
-                       [--database sqlite|postgres] [--paths entity,me,healthz] [--rounds 5] [--seconds 5]
+                       [--database sqlite|postgres] [--paths entity,me,healthz,stream] [--rounds 5] [--seconds 5]
                        [--connections 1] [--reference]
 
 Every variant runs at once (gunicorn with the checkout's own gunicorn.conf.py and code, WEB_CONCURRENCY=1), in
@@ -28,7 +28,13 @@ from bench.servers import prepare_sqlite, reference_server, wisdom_server
 from bench.target import ENTITY
 from tests.helpers.double import running_double
 
-PATHS = {"entity": f"/personal/entities/{ENTITY}", "me": "/auth/me", "healthz": "/healthz"}
+PATHS = {
+    "entity": f"/personal/entities/{ENTITY}",
+    "me": "/auth/me",
+    "healthz": "/healthz",
+    "stream": f"/personal/entities/{ENTITY}/messages",  # a chat streamed whole: its start, a few events, its end
+}
+SCRIPTS = {"stream": Path(__file__).with_name("stream.lua")}
 
 
 def _variant(text: str) -> tuple[str, Path, dict[str, str]]:
@@ -108,7 +114,9 @@ def main(argv: list[str] | None = None) -> int:
         )
         names = list(servers)
         for server in servers.values():
-            measure(server, PATHS["entity"], target=target, label="warm-up", connections=4, threads=2, seconds=2)
+            for path in {"entity", *paths}:
+                measure(server, PATHS[path], target=target, label="warm-up", connections=4, threads=2, seconds=2,
+                        script=SCRIPTS.get(path))  # fmt: skip
         for round_number in range(args.rounds):
             order = names[round_number % len(names) :] + names[: round_number % len(names)]
             for path in paths:
@@ -124,20 +132,21 @@ def main(argv: list[str] | None = None) -> int:
                         connections=args.connections,
                         threads=threads,
                         seconds=args.seconds,
+                        script=SCRIPTS.get(path),
                     )
                     figures.setdefault((name, path), []).append(result.cpu_ms_per_request)
                     figures.setdefault((name, path + " p50"), []).append(result.p50_ms)
                     figures.setdefault((name, path + " rps"), []).append(result.rps)
             print(f"round {round_number + 1} of {args.rounds} done", file=sys.stderr, flush=True)
         if args.profile:
-            _profile(first, PATHS[args.profile], target=target, seconds=max(args.seconds, 5), scratch=scratch)
+            _profile(first, args.profile, target=target, seconds=max(args.seconds, 5), scratch=scratch)
     print(f"{args.database}, c{args.connections}, {args.rounds} rounds of {args.seconds} s; CPU ms/request medians")
     for (name, path), values in figures.items():
         print(f"{name:>12} {path:>14}: {statistics.median(values):8.3f}  each {[round(v, 3) for v in values]}")
     return 0
 
 
-def _profile(server, path: str, *, target: CostTarget, seconds: int, scratch: Path) -> None:
+def _profile(server, path_name: str, *, target: CostTarget, seconds: int, scratch: Path) -> None:
     import subprocess
     import time
 
@@ -154,7 +163,8 @@ def _profile(server, path: str, *, target: CostTarget, seconds: int, scratch: Pa
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     time.sleep(1.0)
-    measure(server, path, target=target, label="profile", connections=1, threads=1, seconds=seconds - 2)
+    measure(server, PATHS[path_name], target=target, label="profile", connections=1, threads=1, seconds=seconds - 2,
+            script=SCRIPTS.get(path_name))  # fmt: skip
     spy.wait(timeout=seconds + 30)
     self_time, inclusive = top_functions([raw], limit=40)
     print("self time:")

@@ -9,6 +9,7 @@ the machine in the same phase; the medians over the rounds are kept, with every 
 
 import statistics
 from dataclasses import dataclass
+from pathlib import Path
 
 from bench import procs
 from bench.commands import CommandLog
@@ -119,9 +120,18 @@ def measure_cost(target: CostTarget, *, seconds: int, repeats: int) -> CostResul
 
 
 def measure(
-    server: Server, path: str, *, target: CostTarget, label: str, connections: int, threads: int, seconds: int
+    server: Server,
+    path: str,
+    *,
+    target: CostTarget,
+    label: str,
+    connections: int,
+    threads: int,
+    seconds: int,
+    script: Path | None = None,
 ) -> Measured:
-    """One wrk run on `server` with the user's token; every answer must be a 2xx (a failing server looks cheap)."""
+    """One wrk run on `server` with the user's token (and `script`'s requests, when given); every answer must be a
+    2xx (a failing server looks cheap)."""
     cpu_before = procs.cpu_seconds(server.pid)
     result = run_wrk(
         server.url + path,
@@ -131,6 +141,7 @@ def measure(
         threads=threads,
         seconds=seconds,
         headers=target.auth_headers,
+        script=script,
     )
     cpu = procs.cpu_seconds(server.pid) - cpu_before
     return _measured(result, cpu, label=label)
