@@ -30,6 +30,16 @@ _SECRET_NAME = re.compile(r"(?i)password|passwd|secret|token|api[_-]?key|service
 _RECORD_ATTRIBUTES = frozenset(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 REDACTED = "[redacted]"
 _MAX_DEPTH = 8  # deeper (or self-containing) structures are written as redacted text
+# Each substitution, in order, behind literals (lower case) one of which every match of its pattern holds: text
+# without any is not scanned. No replacement adds a literal, so a later check on the text as it came still holds.
+_SUBSTITUTIONS = (
+    (("eyj",), _JWT, "[redacted-jwt]"),
+    (("bearer",), _BEARER, r"\1[redacted]"),
+    ((":", "="), _SECRET_FIELD, r"\1[redacted]"),
+    (("$",), _PASSWORD_HASH, r"\1$[redacted]"),
+    ((".",), _API_KEY, "[redacted-api-key]"),
+    (("/invites/",), _INVITE_TOKEN_PATH, r"/invites/[token]/\1"),  # e.g. "Internal Server Error: /invites/<token>/.."
+)
 
 
 def configure(config: dict) -> None:
@@ -39,14 +49,13 @@ def configure(config: dict) -> None:
 
 
 def redact_text(text: str) -> str:
-    text = _JWT.sub("[redacted-jwt]", text)
-    text = _BEARER.sub(r"\1[redacted]", text)
-    text = _SECRET_FIELD.sub(r"\1[redacted]", text)
-    text = _PASSWORD_HASH.sub(r"\1$[redacted]", text)
-    text = _API_KEY.sub("[redacted-api-key]", text)
-    text = redact_path(text)  # e.g. Django's "Internal Server Error: /invites/<token>/redeem"
+    lowered = text.lower()
+    for literals, pattern, replacement in _SUBSTITUTIONS:
+        if any(literal in lowered for literal in literals):
+            text = pattern.sub(replacement, text)
     for secret in _configured_secrets():
-        text = text.replace(secret, "[redacted]")
+        if secret in text:
+            text = text.replace(secret, "[redacted]")
     return text
 
 
@@ -84,7 +93,7 @@ def _forget_secrets(**kwargs) -> None:
 
 def redact_path(path: str) -> str:
     """Invite tokens are bearer secrets: keep them out of every log line."""
-    return _INVITE_TOKEN_PATH.sub(r"/invites/[token]/\1", path)
+    return _INVITE_TOKEN_PATH.sub(r"/invites/[token]/\1", path) if "/invites/" in path else path
 
 
 def redact_request(request) -> str:

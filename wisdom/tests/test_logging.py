@@ -1,6 +1,8 @@
 import json
 import logging
+import random
 
+from wisdom import logging as wisdom_logging
 from wisdom import request_context
 from wisdom.logging import JsonFormatter, RedactSecretsFilter, RequestContextFilter, redact_path, redact_text
 
@@ -69,3 +71,40 @@ def test_a_separate_jwt_signing_key_is_redacted(settings):
     settings.SIMPLE_JWT = {**settings.SIMPLE_JWT, "SIGNING_KEY": "a-separate-jwt-signing-key-77"}
 
     assert "a-separate-jwt-signing-key-77" not in redact_text("key a-separate-jwt-signing-key-77 leaked")
+
+
+def _texts_near_each_pattern(count: int) -> list[str]:
+    """Log-like text built from pieces that match a redaction pattern, almost match one, or match none."""
+    pieces = [
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxIn0.c2ln", "eyJonly", "eyJa.b", "Bearer abc", "bearer\tx", "Bearer ",
+        "BEARER", "bEaReR y", "password=hunter2", "PassWord: 'x'", '"api_key": "k-1"', "service-key=", "token",
+        "Token=", "authorization:x", "argon2$argon2id$v=19", "md5$", "scrypt", "/invites/abc/redeem",
+        "/invites/abc/other",
+        "/invites//preview", "abcd1234.abcdefghijklmnopqrstuvwxyz012345", "abcd1234.short", "GET /healthz 200",
+        "POST /personal/entities/e/messages 201", "b3231828-5395-40e1-a0af-6b3fb10aeae4", "done", " ", "=", ":",
+        '"', "'", "\n", "é", "upstream-shared-key-42", "upstream-shared", "$",
+    ]  # fmt: skip
+    chooser = random.Random(18)
+    return ["".join(chooser.choices(pieces, k=chooser.randint(1, 6))) for _ in range(count)]
+
+
+def _substitute_every_pattern(text: str, secrets: tuple[str, ...]) -> str:
+    """Every substitution applied whatever the text holds, in redact_text's order."""
+    for _, pattern, replacement in wisdom_logging._SUBSTITUTIONS:
+        text = pattern.sub(replacement, text)
+    for secret in secrets:
+        text = text.replace(secret, "[redacted]")
+    return text
+
+
+def test_text_is_redacted_exactly_as_every_substitution_would_redact_it(settings):
+    settings.INTUNO_AGENTS_API_KEY = "upstream-shared-key-42"
+    secrets = wisdom_logging._configured_secrets()
+    assert "upstream-shared-key-42" in secrets
+
+    texts = _texts_near_each_pattern(5000)
+    differing = [text for text in texts if redact_text(text) != _substitute_every_pattern(text, secrets)]
+
+    assert differing == []
+    changed = sum(redact_text(text) != text for text in texts)
+    assert 1000 < changed < 4000  # the corpus holds text with secrets and text without
