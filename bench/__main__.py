@@ -142,6 +142,7 @@ def _streams(config: BenchConfig, *, server_env: dict[str, str], streamer: Bench
         counts=list(config.stream_counts),
         stream_seconds=config.stream_length,
         ramp_seconds=config.stream_ramp,
+        repeats=config.stream_repeats,
         log_dir=config.results_dir,
         commands=commands,
     )

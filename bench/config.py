@@ -37,6 +37,7 @@ class BenchConfig:
     stream_counts: tuple[int, ...]
     stream_length: int
     stream_ramp: int
+    stream_repeats: int  # runs at the largest count, each server in turn
     stream_wisdom: tuple[str, ...]  # label=config[@checkout], parsed by bench.streams_section.WisdomVariant
     results_dir: Path
     report_path: Path
@@ -61,6 +62,7 @@ class BenchConfig:
             stream_counts=tuple(args.stream_counts),
             stream_length=args.stream_length,
             stream_ramp=args.stream_ramp,
+            stream_repeats=args.stream_repeats,
             stream_wisdom=tuple(args.stream_wisdom or ("wisdom=gunicorn.conf.py",)),
             results_dir=ROOT / "bench" / "results",
             report_path=ROOT / "docs" / "benchmarks.md",
@@ -145,6 +147,14 @@ def build_parser() -> argparse.ArgumentParser:
         type=_positive_int,
         default=os.environ.get("BENCH_STREAM_RAMP", "10"),
         help="section 2c: the streams start evenly over this many seconds (env BENCH_STREAM_RAMP; default %(default)s)",
+    )
+    parser.add_argument(
+        "--stream-repeats",
+        type=_positive_int,
+        default=os.environ.get("BENCH_STREAM_REPEATS", "3"),
+        help="section 2c: runs at the largest count, each server in turn and the order reversed every other run, "
+        "since one run's latency follows the VM's speed at that moment (env BENCH_STREAM_REPEATS; default "
+        "%(default)s)",
     )
     parser.add_argument(
         "--stream-wisdom",

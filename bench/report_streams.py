@@ -58,7 +58,7 @@ def _row(run: StreamRun) -> str:
     failed = me.failed + health.failed + ready.failed
     probes = me.probes + health.probes + ready.probes
     return (
-        f"| {run.streams:,} | {run.server} | {run.done:,} | {run.most_open:,} | {_s(run.first_delta_p50_s)} / "
+        f"| {_count(run)} | {run.server} | {run.done:,} | {run.most_open:,} | {_s(run.first_delta_p50_s)} / "
         f"{_s(run.first_delta_p99_s)} | {_ms(me.p99_ms)} | {_ms(health.p99_ms)} | {_ms(ready.p99_ms)} | "
         f"{failed} of {probes} | {run.idle_pss_mib} → {run.peak_pss_mib} | {run.kib_per_open_stream} | "
         f"{run.cpu_ms_per_event} | {run.server_cores} | {run.load_generator_cores} | {run.machine_busy_percent} | "
@@ -80,17 +80,66 @@ def _targets(r: StreamsResult) -> list[str]:
     for run in r.runs:
         if run.server == REFERENCE:
             continue
-        relay = next((x for x in r.runs if x.server == REFERENCE and x.streams == run.streams), None)
-        delta_ratio = _ratio(run.first_delta_p99_s, relay.first_delta_p99_s if relay else None)
+        delta_ratio, cpu_ratio = _delta_ratio(r, run), _cpu_ratio(r, run)
         delta = "timed out (MISSED)" if run.first_delta_p99_s is None else None
-        cpu_ratio = _ratio(run.cpu_ms_per_event, relay.cpu_ms_per_event if relay else None)
         lines.append(
-            f"| {run.streams:,} | {run.server} | {_verdict(run.done == run.streams)} | "
+            f"| {_count(run)} | {run.server} | {_verdict(run.done == run.streams)} | "
             f"{delta or _ratio_verdict(delta_ratio, FIRST_DELTA_P99_TARGET_RATIO)} | {_verdict(_probes_met(run))} | "
             f"{run.kib_per_open_stream} ({_verdict(run.kib_per_open_stream <= MEMORY_PER_STREAM_TARGET_KIB)}) | "
             f"{_ratio_verdict(cpu_ratio, CPU_PER_EVENT_TARGET_RATIO)} |"
         )
+    tallies = _tallies(r)
+    return lines + (["", *tallies] if tallies else [])
+
+
+def _relay_beside(r: StreamsResult, run: StreamRun) -> StreamRun | None:
+    """The relay's run at the same count, in the same repeat."""
+    return next(
+        (x for x in r.runs if x.server == REFERENCE and x.streams == run.streams and x.repeat == run.repeat), None
+    )
+
+
+def _delta_ratio(r: StreamsResult, run: StreamRun) -> float | None:
+    relay = _relay_beside(r, run)
+    return _ratio(run.first_delta_p99_s, relay.first_delta_p99_s if relay else None)
+
+
+def _cpu_ratio(r: StreamsResult, run: StreamRun) -> float | None:
+    relay = _relay_beside(r, run)
+    return _ratio(run.cpu_ms_per_event, relay.cpu_ms_per_event if relay else None)
+
+
+def _all_met(r: StreamsResult, run: StreamRun) -> bool:
+    delta_ratio, cpu_ratio = _delta_ratio(r, run), _cpu_ratio(r, run)
+    return (
+        run.done == run.streams
+        and delta_ratio is not None
+        and delta_ratio <= FIRST_DELTA_P99_TARGET_RATIO
+        and _probes_met(run)
+        and run.kib_per_open_stream <= MEMORY_PER_STREAM_TARGET_KIB
+        and cpu_ratio is not None
+        and cpu_ratio <= CPU_PER_EVENT_TARGET_RATIO
+    )
+
+
+def _tallies(r: StreamsResult) -> list[str]:
+    """For a count run several times: in how many runs each server met every target, and the first-delta ratios."""
+    lines = []
+    repeated = sorted({(run.streams, run.server) for run in r.runs if run.repeat and run.server != REFERENCE})
+    for streams, server in repeated:
+        runs = [run for run in r.runs if run.streams == streams and run.server == server]
+        ratios = [_delta_ratio(r, run) for run in runs]
+        lines.append(
+            f"- {streams:,} streams through {server}, {len(runs)} runs: every target met in "
+            f"{sum(_all_met(r, run) for run in runs)}; first-delta p99 / relay's "
+            f"{', '.join('n/a' if ratio is None else str(ratio) for ratio in ratios)}; probes met in "
+            f"{sum(_probes_met(run) for run in runs)}."
+        )
     return lines
+
+
+def _count(run: StreamRun) -> str:
+    return f"{run.streams:,}" + (f" (run {run.repeat})" if run.repeat else "")
 
 
 def _probes_met(run: StreamRun) -> bool:

@@ -60,6 +60,7 @@ def stream_section(
     counts: list[int],
     stream_seconds: int,
     ramp_seconds: int,
+    repeats: int,
     log_dir: Path,
     commands: CommandLog,
 ) -> StreamsResult:
@@ -102,6 +103,7 @@ def stream_section(
             counts=counts,
             stream_seconds=stream_seconds,
             ramp_seconds=ramp_seconds,
+            repeats=repeats,
             log_dir=log_dir,
         )
 

@@ -71,6 +71,7 @@ class StreamRun:
     server_cores: float  # the server's CPU seconds over the load's wall time
     load_generator_cores: float
     machine_busy_percent: float  # every core, every process, over the load
+    repeat: int | None = None  # which of the runs at this count (None: the only one)
 
     def probe(self, path: str) -> ProbeFigures:
         return next(p for p in self.probes if p.path == path)
@@ -111,30 +112,38 @@ def streams_at_scale(
     counts: list[int],
     stream_seconds: int,
     ramp_seconds: int,
+    repeats: int = 1,
     log_dir: Path,
 ) -> StreamsResult:
+    """Each count through each server; the largest count `repeats` times, the servers' order reversed every other
+    time, so that a slow or fast spell of the machine does not fall on one server alone."""
     deadline = 2 * stream_seconds + 10  # a stream queued behind others gets this long in all
     load_before = os.getloadavg()
     runs = []
     for count in counts:
-        for server in servers:
-            print(f"streams: {count} through {server.label}", flush=True)
-            run = _run(
-                server,
-                count=count,
-                upstream=upstream,
-                load=load,
-                seconds=stream_seconds,
-                ramp=ramp_seconds,
-                deadline=deadline,
-                log_dir=log_dir,
-            )
-            runs.append(run)
-            print(
-                f"  {run.done} of {count} done, first delta p99 {run.first_delta_p99_s} s, "
-                f"{run.kib_per_open_stream} KiB per open stream, {run.cpu_ms_per_event} ms CPU per event",
-                flush=True,
-            )
+        rounds = repeats if count == max(counts) else 1
+        for round_index in range(rounds):
+            repeat = round_index + 1 if rounds > 1 else None
+            for server in servers if round_index % 2 == 0 else list(reversed(servers)):
+                print(f"streams: {count} through {server.label}" + (f", run {repeat} of {rounds}" if repeat else ""),
+                      flush=True)  # fmt: skip
+                run = _run(
+                    server,
+                    count=count,
+                    repeat=repeat,
+                    upstream=upstream,
+                    load=load,
+                    seconds=stream_seconds,
+                    ramp=ramp_seconds,
+                    deadline=deadline,
+                    log_dir=log_dir,
+                )
+                runs.append(run)
+                print(
+                    f"  {run.done} of {count} done, first delta p99 {run.first_delta_p99_s} s, "
+                    f"{run.kib_per_open_stream} KiB per open stream, {run.cpu_ms_per_event} ms CPU per event",
+                    flush=True,
+                )
     return StreamsResult(
         date=datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"),
         stream_seconds=stream_seconds,
@@ -151,6 +160,7 @@ def _run(
     server_under_test: ServerUnderTest,
     *,
     count: int,
+    repeat: int | None,
     upstream: Server,
     load: StreamLoad,
     seconds: int,
@@ -160,6 +170,8 @@ def _run(
 ) -> StreamRun:
     _wait_until_upstream_idle(upstream)
     log_name = f"streams-{count}-{re.sub(r'[^A-Za-z0-9]+', '-', server_under_test.label).strip('-')}"
+    if repeat is not None:
+        log_name += f"-run{repeat}"
     with server_under_test.start(log_name) as server:
         _pace(upstream, deltas=3, interval=0.05)
         _load(server, load, streams=WARM_UP_STREAMS, ramp=1, deadline=30)
@@ -209,6 +221,7 @@ def _run(
         server_cores=round(cpu / outcome["wall_seconds"], 2),
         load_generator_cores=round(outcome["cpu_seconds"] / outcome["wall_seconds"], 2),
         machine_busy_percent=round(busy, 1),
+        repeat=repeat,
     )
 
 
