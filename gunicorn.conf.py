@@ -90,6 +90,14 @@ if os.path.isdir("/dev/shm"):  # noqa: S108
     worker_tmp_dir = "/dev/shm"  # noqa: S108  heartbeat files off a possibly slow container disk
 
 
+def post_worker_init(worker):
+    """A worker builds its agents client once it has loaded the application, not in its first chat: loading the
+    client's CA certificates takes about 100 ms."""
+    from personal.client import agents_client
+
+    agents_client()
+
+
 def pre_request(worker, req):
     """A request wisdom refuses before reading its body (413, 411: wisdom.middleware.body_refusal) leaves
     that body on the socket. gunicorn ignores an application's `Connection: close`, so the connection is

@@ -71,3 +71,32 @@ def test_a_worker_freezes_what_start_up_made_and_scans_young_objects_rarely(tmp_
     assert answered.status_code == 200
     assert collector["thresholds"] == [50_000, 20, 10]  # CPython's default is (700, 10, 10)
     assert collector["frozen"] > 50_000  # Django and the apps, loaded before the worker's first request
+
+
+CLIENT_REPORTING_CONFIG = """
+import json, os
+exec(open(os.path.join({root!r}, "gunicorn.conf.py")).read())
+_configured_post_worker_init = post_worker_init
+
+
+def post_worker_init(worker):
+    import personal.client
+
+    built_before = personal.client._client is not None
+    _configured_post_worker_init(worker)
+    with open({report!r}, "w") as report:
+        json.dump({{"built_before": built_before, "base_url": personal.client._client.base_url}}, report)
+"""
+
+
+def test_a_worker_builds_its_agents_client_before_its_first_request(tmp_path):
+    report = tmp_path / "client.json"
+    config = tmp_path / "reporting.conf.py"
+    config.write_text(CLIENT_REPORTING_CONFIG.format(root=str(ROOT), report=str(report)))
+
+    with wisdom_server(tmp_path, config=str(config), INTUNO_AGENTS_BASE_URL="http://agents.internal:8080/") as server:
+        answered = requests.get(f"{server.url}/healthz", timeout=10)
+        client = json.loads(report.read_text())
+
+    assert answered.status_code == 200
+    assert client == {"built_before": False, "base_url": "http://agents.internal:8080"}

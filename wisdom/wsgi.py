@@ -14,9 +14,3 @@ try:
 except ImproperlyConfigured as e:
     print(f"wisdom: {e}", file=sys.stderr)
     sys.exit(APP_LOAD_ERROR)
-
-# A serving process builds its agents client now (gunicorn loads this module in each worker, after the fork): its
-# TLS context's certificates take about 100 ms to load, which the worker's first chat would otherwise wait for.
-from personal.client import agents_client  # noqa: E402 - once Django's apps are loaded
-
-agents_client()
