@@ -256,6 +256,7 @@ class Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
+        self.send_header("Connection", "close")  # said, so that no client pools a connection about to close
         self.end_headers()
         outcome = "done"
         try:

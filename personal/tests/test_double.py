@@ -140,6 +140,18 @@ def test_a_chat_asked_for_as_a_stream_is_chunked_sse_ending_in_done(double):
     assert (record["request_id"], record["deltas_sent"], record["outcome"]) == ("double-stream-1", 4, "done")
 
 
+def test_a_streamed_reply_announces_that_its_connection_closes_after_it(double):
+    """The double closes a stream's connection when the stream ends: saying so keeps a client from putting it
+    back in its pool and sending its next call down a socket about to close."""
+    assert _call(double, "POST", "/entities", json={"name": "ada"}).status_code == 201
+    headers = {**ALICE, "Accept": "text/event-stream"}
+
+    streamed = _call(double, "POST", "/entities/ada/chat", headers=headers, json={"content": "hi"})
+
+    assert streamed.status_code == 200
+    assert streamed.headers["Connection"] == "close"
+
+
 def test_unknown_stream_switches_are_refused(double):
     for switches in ({"stream_fault": "explode"}, {"stream_mode": "xml"}):
         response = requests.post(f"{double.url}/__control", json=switches, timeout=5)

@@ -12,6 +12,8 @@ import pytest
 from personal.transport import BoundedSession, StreamBroken, UpstreamStream
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
+# The same answer from an upstream that closes the connection after it (http.client then lets go of the socket).
+CLOSING_HEAD = HEAD[:-2] + b"Connection: close\r\n\r\n"
 WAIT = 0.3  # the relay's time-out in these tests; a read that blocked would take the whole pause instead
 PAUSE = 3.0
 
@@ -21,7 +23,7 @@ def chunk(data: bytes) -> bytes:
 
 
 @contextlib.contextmanager
-def scripted_upstream() -> Iterator[tuple[UpstreamStream, socket.socket]]:
+def scripted_upstream(head: bytes = HEAD) -> Iterator[tuple[UpstreamStream, socket.socket]]:
     """A stream opened on a raw server; the test writes the body's bytes itself, split as it likes."""
     listener = socket.create_server(("127.0.0.1", 0))
     accepted: list[socket.socket] = []
@@ -31,7 +33,7 @@ def scripted_upstream() -> Iterator[tuple[UpstreamStream, socket.socket]]:
         request = b""
         while b"\r\n\r\n" not in request:
             request += connection.recv(4096)
-        connection.sendall(HEAD)
+        connection.sendall(head)
         accepted.append(connection)
 
     server = threading.Thread(target=accept, daemon=True)
@@ -128,6 +130,23 @@ def test_a_client_that_sends_early_is_not_taken_for_gone_and_the_stream_goes_on(
         assert stream.read(timeout=PAUSE) == b"delta"
         assert server_side.recv(64, socket.MSG_PEEK) == b"GET /next HTTP/1.1\r\n"  # left for the server to read
     client.close()
+    server_side.close()
+
+
+def test_an_upstream_that_closes_after_the_stream_is_still_waited_on_with_the_time_out_and_the_clients_end():
+    client, server_side = socket.socketpair()
+    with scripted_upstream(CLOSING_HEAD) as (stream, upstream):
+        stream.watch_client(server_side)
+        upstream.sendall(chunk(b"event: delta\n\n"))
+        assert stream.read(timeout=5) == b"event: delta\n\n"
+        later(PAUSE, upstream, chunk(b"event: done\n\n"))
+
+        silent, waited = timed_read(stream)
+        threading.Timer(0.2, client.close).start()
+        gone, waited_for_the_client = timed_read(stream, timeout=PAUSE)
+
+        assert (silent, gone, stream.client_gone) == (None, None, True)
+        assert waited < PAUSE / 2 and waited_for_the_client < PAUSE / 2
     server_side.close()
 
 

@@ -25,8 +25,12 @@ class _SmallBuffer:
 
 
 class _Answer(http.client.HTTPResponse):
+    """An answer that keeps its socket: http.client lets go of it on the connection when the answer says
+    `Connection: close`, and a streamed body is still waited on there."""
+
     def __init__(self, sock: Any, debuglevel: int = 0, method: str | None = None, url: str | None = None):
         super().__init__(_SmallBuffer(sock), debuglevel=debuglevel, method=method, url=url)
+        self.socket = sock
 
 
 class _Connection(HTTPConnection):

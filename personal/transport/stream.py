@@ -103,6 +103,10 @@ class UpstreamStream:
         return UPSTREAM in ready
 
     def _upstream_socket(self) -> Any:
+        """The answer's own socket (personal/transport/connections.py); the connection's for any other answer."""
+        sock = getattr(self._answer, "socket", None)
+        if sock is not None:
+            return sock if sock.fileno() >= 0 else None
         connection = self._raw.connection
         return connection.sock if connection is not None else None
 
