@@ -51,8 +51,10 @@ def configure(config: dict) -> None:
 def redact_text(text: str) -> str:
     lowered = text.lower()
     for literals, pattern, replacement in _SUBSTITUTIONS:
-        if any(literal in lowered for literal in literals):
-            text = pattern.sub(replacement, text)
+        for literal in literals:  # a loop, not any(): this runs for every field of every line
+            if literal in lowered:
+                text = pattern.sub(replacement, text)
+                break
     for secret in _configured_secrets():
         if secret in text:
             text = text.replace(secret, "[redacted]")
