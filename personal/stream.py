@@ -35,6 +35,9 @@ logger = logging.getLogger(__name__)
 KEEPALIVE = b": keep-alive\n\n"
 OPENED = b": stream open\n\n"  # the first bytes: the server sends the status and headers with them, at once
 LOGGED_DETAIL_CHARS = 500
+# After `done`, how long upstream's body end (its terminating chunk) is awaited, so its connection serves the next
+# call instead of being closed: it follows the last event at once, in a separate write.
+BODY_END_SECONDS = 0.25
 
 # How a stream ended, for the access line and the message count.
 DONE = "done"
@@ -63,6 +66,7 @@ class RelayLimits:
     gap_seconds: float
     gives_up_at: float  # time.monotonic()
     max_event_bytes: int
+    body_end_seconds: float = BODY_END_SECONDS
 
 
 class EventRelay:
@@ -91,6 +95,9 @@ class EventRelay:
     def close(self) -> None:
         self._events.close()
         self._finish(CLIENT_GONE)  # a no-op when the relay already ended
+        upstream = self._opened.events
+        if upstream is not None:  # after `done`: the client has its last event, upstream's end may still come
+            upstream.close(end_within=self._limits.body_end_seconds)
 
     # --- the relay ------------------------------------------------------------------------
 
@@ -198,7 +205,7 @@ class EventRelay:
             return
         self._outcome = outcome
         upstream = self._opened.events
-        if upstream is not None:
+        if upstream is not None and outcome != DONE:  # a stream that ended well is closed once its client has all
             upstream.close()
         call = self._opened.call
         if call is not None:

@@ -192,3 +192,69 @@ def test_a_stream_closed_after_its_last_event_hands_its_connection_back_for_the_
         listener.close()
 
     assert (len(connections), len(answers)) == (1, 2)
+
+
+def _keep_alive_upstream(answers: list[bytes], end_after: float) -> tuple[socket.socket, list[int], threading.Thread]:
+    """A raw upstream that answers each call on one connection with `answers`' body, then sends the terminating
+    chunk `end_after` seconds later, in a separate write (as servers do). Counts the connections it accepted."""
+    listener = socket.create_server(("127.0.0.1", 0))
+    connections: list[int] = []
+
+    def serve() -> None:
+        connection, _ = listener.accept()
+        connections.append(1)
+        with connection:
+            for body in answers:
+                request = b""
+                while b"\r\n\r\n" not in request:
+                    request += connection.recv(4096)
+                connection.sendall(HEAD + chunk(body))
+                time.sleep(end_after)
+                connection.sendall(b"0\r\n\r\n")
+
+    server = threading.Thread(target=serve, daemon=True)
+    server.start()
+    return listener, connections, server
+
+
+def test_a_stream_whose_end_comes_just_after_its_last_event_still_hands_its_connection_back():
+    listener, connections, server = _keep_alive_upstream([b"event: done\n\n"] * 2, end_after=0.05)
+    session = BoundedSession(pool_size=2, connect_timeout=5, max_body_bytes=1 << 20, headers={})
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/chat"
+    try:
+        for _ in range(2):
+            stream = session.open("POST", url, seconds=10, data=b"{}")
+            assert stream.read(timeout=5) == b"event: done\n\n"
+            stream.close(end_within=2)
+        server.join(5)
+    finally:
+        session.close()
+        listener.close()
+
+    assert connections == [1]
+
+
+def test_the_relay_ends_a_done_stream_after_its_client_has_the_last_event_and_keeps_upstreams_connection():
+    from personal.client import ChatOpened
+    from personal.stream import EventRelay, RelayLimits
+
+    done = b'event: done\ndata: {"message_id": "m1", "reply": "hi"}\n\n'
+    listener, connections, server = _keep_alive_upstream([done] * 2, end_after=0.05)
+    session = BoundedSession(pool_size=2, connect_timeout=5, max_body_bytes=1 << 20, headers={})
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}/chat"
+    limits = RelayLimits(keepalive_seconds=5, gap_seconds=5, gives_up_at=time.monotonic() + 30, max_event_bytes=4096)
+    endings = []
+    try:
+        for _ in range(2):
+            relay = EventRelay(ChatOpened(events=session.open("POST", url, seconds=10, data=b"{}")), limits=limits,
+                               on_end=endings.append)  # fmt: skip
+            events = list(relay)
+            relay.close()
+        server.join(5)
+    finally:
+        session.close()
+        listener.close()
+
+    assert events[-1].startswith(b"event: done\n")
+    assert endings == ["done", "done"]
+    assert connections == [1]

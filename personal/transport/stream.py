@@ -15,6 +15,7 @@ the previous chunk's CRLF and the whole next size line before returning, so both
 import http.client
 import socket
 import ssl
+import time
 from typing import Any
 
 import requests
@@ -66,16 +67,14 @@ class UpstreamStream:
             timed_out = isinstance(e, TimeoutError)  # the socket's time-out: http.client raises it as is
             raise (DeadlineExceeded if timed_out else StreamBroken)(type(e).__name__) from None
 
-    def close(self) -> None:
-        """Ends the stream. A body whose end is already in is read to it first: the connection goes back to the
-        pool, for the next call, instead of being closed."""
+    def close(self, *, end_within: float = 0.0) -> None:
+        """Ends the stream. A body whose end is in, or comes within `end_within` seconds, is read to it first: the
+        connection goes back to the pool, for the next call, instead of being closed."""
         if self.closed:
             return
         self.closed = True
         try:
-            for _ in range(_END_READS):
-                if not self._in_buffer() or not self._answer.read1(READ_CHUNK_BYTES):
-                    break
+            self._read_to_end(time.monotonic() + end_within)
         except Exception:  # noqa: S110 - a body that ends badly is closed below, like one cut short
             pass
         if self._wait is not None:
@@ -83,6 +82,18 @@ class UpstreamStream:
         if not self._answer.isclosed():  # cut short: the connection cannot serve another call
             self._raw.close()
         self._raw.release_conn()  # back to the pool (a closed one is replaced there)
+
+    def _read_to_end(self, ends: float) -> None:
+        """Reads what may follow the last event (the last chunk's rest, the terminating chunk) while it comes
+        before `ends` (monotonic); an upstream sends its terminating chunk apart from its last event."""
+        for _ in range(_END_READS):
+            if not self._in_buffer():
+                upstream, left = self._upstream_socket(), ends - time.monotonic()
+                if left <= 0 or upstream is None or not self._wait_upstream(left):
+                    return
+                upstream.settimeout(left)  # a read of half a frame gives up with the rest (it is being closed)
+            if not self._answer.read1(READ_CHUNK_BYTES):
+                return
 
     # --- waiting ------------------------------------------------------------------------------
 
