@@ -39,8 +39,8 @@ SCRIPTS = {"stream": Path(__file__).with_name("stream.lua")}
 
 def _variant(text: str) -> tuple[str, Path, dict[str, str]]:
     name, _, rest = text.partition("=")
-    where, *settings = rest.split(":")
-    env = dict(setting.split("=", 1) for setting in ",".join(settings).split(",") if setting)
+    where, _, settings = rest.partition(":")  # a value may hold ":" (a URL)
+    env = dict(setting.split("=", 1) for setting in settings.split(",") if setting)
     return name, Path(where).resolve(), env
 
 
