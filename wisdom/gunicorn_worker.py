@@ -13,8 +13,9 @@ worker at once:
   before this worker's own deadline would cut anything.
 
 The master imports this module (gunicorn loads the worker class there), so at module level it imports only
-gunicorn, gevent and wisdom/collector.py (the standard library's gc), never Django, and patches nothing: each
-worker patches the standard library as it starts; once it has loaded the application it settles the collector.
+gunicorn, gevent, wisdom/collector.py (the standard library's gc) and wisdom/response_socket.py, never Django, and
+patches nothing: each worker patches the standard library as it starts; once it has loaded the application it
+settles the collector. Each answer's headers leave with its body's first piece (wisdom/response_socket.py).
 """
 
 import time
@@ -26,6 +27,7 @@ from gevent.server import StreamServer
 from gunicorn.workers.ggevent import GeventWorker
 
 from wisdom.collector import collector_settle
+from wisdom.response_socket import HeldHeadersSocket
 
 STREAM_LAST_EVENT_MARGIN_SECONDS = 5  # a stream's last event, its access line, and the greenlet's unwinding
 _POLL_SECONDS = 1.0  # the heartbeat gunicorn's master watches (worker_tmp_dir)
@@ -57,10 +59,15 @@ class DrainingGeventWorker(GeventWorker):
     def handle_request(self, listener_name, req, sock, addr):
         self._fresh.discard(gevent.getcurrent())
         self._answering += 1
+        answer_socket = HeldHeadersSocket(sock)  # the headers leave with the body's first piece
         try:
-            return super().handle_request(listener_name, req, sock, addr)
+            return super().handle_request(listener_name, req, answer_socket, addr)
         finally:
             self._answering -= 1
+            try:
+                answer_socket.flush()  # a headers-only answer
+            except OSError:
+                pass  # the client is gone; the connection ends with this request
 
     def handle_exit(self, sig, frame):
         from wisdom.draining import mark_stopping
