@@ -13,7 +13,12 @@ from typing import Any
 
 def _is_final_head(data: bytes) -> bool:
     """A final answer's status line and headers, whole, as gunicorn writes them (2xx to 5xx)."""
-    return data.startswith((b"HTTP/1.1 ", b"HTTP/1.0 ")) and data[9:10] in b"2345" and data.endswith(b"\r\n\r\n")
+    return (
+        isinstance(data, bytes)
+        and data.startswith((b"HTTP/1.1 ", b"HTTP/1.0 "))
+        and data[9:10] in b"2345"
+        and data.endswith(b"\r\n\r\n")
+    )
 
 
 class HeldHeadersSocket:

@@ -9,6 +9,8 @@ from collections.abc import Iterator
 
 import pytest
 
+from personal.client import ChatOpened
+from personal.stream import EventRelay, RelayLimits
 from personal.transport import BoundedSession, StreamBroken, UpstreamStream
 
 HEAD = b"HTTP/1.1 200 OK\r\nContent-Type: text/event-stream\r\nTransfer-Encoding: chunked\r\n\r\n"
@@ -235,9 +237,6 @@ def test_a_stream_whose_end_comes_just_after_its_last_event_still_hands_its_conn
 
 
 def test_the_relay_ends_a_done_stream_after_its_client_has_the_last_event_and_keeps_upstreams_connection():
-    from personal.client import ChatOpened
-    from personal.stream import EventRelay, RelayLimits
-
     done = b'event: done\ndata: {"message_id": "m1", "reply": "hi"}\n\n'
     listener, connections, server = _keep_alive_upstream([done] * 2, end_after=0.05)
     session = BoundedSession(pool_size=2, connect_timeout=5, max_body_bytes=1 << 20, headers={})
