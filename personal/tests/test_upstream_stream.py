@@ -141,9 +141,8 @@ def test_an_upstream_that_closes_after_the_stream_is_still_waited_on_with_the_ti
         stream.watch_client(server_side)
         upstream.sendall(chunk(b"event: delta\n\n"))
         assert stream.read(timeout=5) == b"event: delta\n\n"
-        later(PAUSE, upstream, chunk(b"event: done\n\n"))
 
-        silent, waited = timed_read(stream)
+        silent, waited = timed_read(stream)  # upstream says nothing more
         threading.Timer(0.2, client.close).start()
         gone, waited_for_the_client = timed_read(stream, timeout=PAUSE)
 
@@ -162,43 +161,10 @@ def test_upstream_closing_mid_chunk_is_a_broken_stream():
             stream.read(timeout=5)
 
 
-def test_a_stream_closed_after_its_last_event_hands_its_connection_back_for_the_next_call():
-    listener = socket.create_server(("127.0.0.1", 0))
-    connections: list[int] = []
-    answers: list[int] = []
-
-    def serve() -> None:
-        connection, _ = listener.accept()
-        connections.append(1)
-        with connection:
-            for _ in range(2):
-                request = b""
-                while b"\r\n\r\n" not in request:
-                    request += connection.recv(4096)
-                connection.sendall(HEAD + chunk(b"event: done\n\n") + b"0\r\n\r\n")
-                answers.append(1)
-
-    server = threading.Thread(target=serve, daemon=True)
-    server.start()
-    session = BoundedSession(pool_size=2, connect_timeout=5, max_body_bytes=1 << 20, headers={})
-    url = f"http://127.0.0.1:{listener.getsockname()[1]}/chat"
-    try:
-        for _ in range(2):
-            stream = session.open("POST", url, seconds=10, data=b"{}")
-            assert stream.read(timeout=5) == b"event: done\n\n"
-            time.sleep(0.1)  # the terminating chunk is in
-            stream.close()
-        server.join(5)
-    finally:
-        session.close()
-        listener.close()
-
-    assert (len(connections), len(answers)) == (1, 2)
-
-
 def _keep_alive_upstream(answers: list[bytes], end_after: float) -> tuple[socket.socket, list[int], threading.Thread]:
     """A raw upstream that answers each call on one connection with `answers`' body, then sends the terminating
-    chunk `end_after` seconds later, in a separate write (as servers do). Counts the connections it accepted."""
+    chunk `end_after` seconds later, in a separate write as servers do (0: with the body, in one write). Counts
+    the connections it accepted."""
     listener = socket.create_server(("127.0.0.1", 0))
     connections: list[int] = []
 
@@ -210,6 +176,9 @@ def _keep_alive_upstream(answers: list[bytes], end_after: float) -> tuple[socket
                 request = b""
                 while b"\r\n\r\n" not in request:
                     request += connection.recv(4096)
+                if not end_after:
+                    connection.sendall(HEAD + chunk(body) + b"0\r\n\r\n")
+                    continue
                 connection.sendall(HEAD + chunk(body))
                 time.sleep(end_after)
                 connection.sendall(b"0\r\n\r\n")
@@ -219,15 +188,20 @@ def _keep_alive_upstream(answers: list[bytes], end_after: float) -> tuple[socket
     return listener, connections, server
 
 
-def test_a_stream_whose_end_comes_just_after_its_last_event_still_hands_its_connection_back():
-    listener, connections, server = _keep_alive_upstream([b"event: done\n\n"] * 2, end_after=0.05)
+@pytest.mark.parametrize(("end_after", "end_within"), [(0, 0), (0.05, 2)], ids=["already_in", "just_after"])
+def test_a_stream_closed_after_its_last_event_hands_its_connection_back_for_the_next_call(end_after, end_within):
+    listener, connections, server = _keep_alive_upstream([b"event: done\n\n"] * 2, end_after=end_after)
     session = BoundedSession(pool_size=2, connect_timeout=5, max_body_bytes=1 << 20, headers={})
     url = f"http://127.0.0.1:{listener.getsockname()[1]}/chat"
     try:
         for _ in range(2):
             stream = session.open("POST", url, seconds=10, data=b"{}")
             assert stream.read(timeout=5) == b"event: done\n\n"
-            stream.close(end_within=2)
+            if end_within:
+                stream.close(end_within=end_within)
+            else:
+                time.sleep(0.1)  # the terminating chunk is in
+                stream.close()
         server.join(5)
     finally:
         session.close()
