@@ -26,6 +26,7 @@ from bench.database import create_bench_user, recreate_database
 from bench.scenarios.cost import CostTarget, measure
 from bench.servers import prepare_sqlite, reference_server, wisdom_server
 from bench.target import ENTITY
+from bench.tools import ensure_tools
 from tests.helpers.double import running_double
 
 PATHS = {
@@ -58,6 +59,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reference", action="store_true", help="measure the reference proxy on the entity too")
     parser.add_argument("--profile", metavar="PATH", help="then py-spy the first variant's worker under load on PATH")
     args = parser.parse_args(argv)
+    ensure_tools()
 
     env = server_environment(database_url=args.database_url, cache_url=args.cache_url)
     env["WEB_CONCURRENCY"] = str(args.workers)

@@ -125,6 +125,7 @@ CACHES["default"]["KEY_PREFIX"] = env.str("CACHE_KEY_PREFIX", default="wisdom")
 # and throttles fail open (wisdom/cache.py). Without it redis-py waits forever.
 CACHE_SOCKET_TIMEOUT_SECONDS = env.positive_number("CACHE_SOCKET_TIMEOUT_SECONDS", default=0.5)
 if CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache":
+    CACHES["default"]["BACKEND"] = "wisdom.redis_cache.RedisCache"  # one client per pool, an increment in one command
     CACHES["default"].setdefault("OPTIONS", {}).update(
         {"socket_connect_timeout": CACHE_SOCKET_TIMEOUT_SECONDS, "socket_timeout": CACHE_SOCKET_TIMEOUT_SECONDS}
     )

@@ -262,9 +262,7 @@ def test_a_request_that_outlived_its_lease_leaves_the_next_holders_key_alone(use
 def test_a_cache_that_is_down_serves_each_request_without_idempotency(
     api_client, user, agents_double, ada, settings, caplog
 ):
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "wisdom.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
     forget_outage()
     try:
         with caplog.at_level(logging.WARNING, logger="wisdom.cache"):

@@ -171,9 +171,7 @@ def test_one_users_messages_do_not_count_against_another(api_client, user, other
 
 def test_a_cache_that_is_down_fails_open_and_is_logged(api_client, user, agents_double, small_limits, settings, caplog):
     _entity(api_client, user)
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "wisdom.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
 
     forget_outage()
     with caplog.at_level(logging.WARNING, logger="wisdom.cache"):

@@ -265,9 +265,7 @@ def test_past_the_workers_capacity_a_stream_is_503_at_once_with_retry_after(
 
 def test_a_cache_that_is_down_fails_open(api_client, user, ada, agents_double, settings, caplog):
     working = settings.CACHES
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "wisdom.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
     forget_outage()
     agents_double.switch(stream_step=True, stream_deltas=2)
     try:

@@ -137,9 +137,7 @@ def test_only_the_callers_own_entities_and_messages_count(api_client, user, othe
 
 def test_with_the_cache_down_the_limits_show_and_the_counts_are_null(api_client, user, agents_double, settings):
     working = settings.CACHES
-    settings.CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}
-    }
+    settings.CACHES = {"default": {"BACKEND": "wisdom.redis_cache.RedisCache", "LOCATION": "redis://127.0.0.1:1/0"}}
     forget_outage()
     try:
         response = _usage(api_client, user)

@@ -35,7 +35,7 @@ def no_outage_left_behind():
 def redis_cache(url: str) -> dict:
     return {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "wisdom.redis_cache.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "wisdom-unit-test",
             "OPTIONS": {"socket_connect_timeout": SOCKET_TIMEOUT, "socket_timeout": SOCKET_TIMEOUT},

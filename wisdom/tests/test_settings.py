@@ -116,6 +116,15 @@ def test_production_runs_on_the_embedded_stores_only_when_opted_in():
     assert stores.split() == ["django.db.backends.sqlite3", "django.core.cache.backends.locmem.LocMemCache"]
 
 
+def test_a_redis_cache_url_selects_wisdoms_redis_backend_with_its_time_outs():
+    backend, options = _print_settings(
+        "s.CACHES['default']['BACKEND'], s.CACHES['default']['OPTIONS']", **PRODUCTION_ENV
+    ).split(" ", 1)
+
+    assert backend == "wisdom.redis_cache.RedisCache"
+    assert "'socket_timeout': 0.5" in options and "'socket_connect_timeout': 0.5" in options
+
+
 def test_debug_runs_on_the_embedded_stores_without_opting_in():
     env = {k: v for k, v in PRODUCTION_ENV.items() if k not in ("DATABASE_URL", "CACHE_URL")}
 
