@@ -24,6 +24,12 @@ class RecordingSocket:
         self.sends.append(bytes(data))
         return len(data)
 
+    def sendfile(self, file, offset: int = 0, count: int | None = None) -> int:
+        file.seek(offset)
+        data = file.read(count)
+        self.sends.append(b"<sendfile>" + data)
+        return len(data)
+
     def shutdown(self, how: int) -> None:
         self.shut = True
 
@@ -109,3 +115,18 @@ def test_interim_answers_are_never_held():
 
     assert client.sends[0] == b"HTTP/1.1 100 Continue\r\n\r\n"
     assert len(client.sends) == 2 and client.sends[1].endswith(b"\r\n\r\nok")
+
+
+def test_a_file_answer_sends_its_headers_before_the_file_goes_out_by_sendfile(tmp_path):
+    static = tmp_path / "app.css"
+    static.write_bytes(b"body { color: black }")
+
+    def app(environ, start_response):
+        start_response("200 OK", [("Content-Type", "text/css"), ("Content-Length", "21")])
+        return environ["wsgi.file_wrapper"](static.open("rb"))
+
+    client = _answer(app)
+
+    assert len(client.sends) == 2
+    assert client.sends[0].startswith(b"HTTP/1.1 200 OK\r\n") and client.sends[0].endswith(b"\r\n\r\n")
+    assert client.sends[1] == b"<sendfile>body { color: black }"
