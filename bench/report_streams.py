@@ -31,7 +31,8 @@ def render_streams(result: StreamsResult) -> str:
         f"machine's cores with the server; the cores columns are CPU seconds over the load's wall time, and "
         "`machine busy` is every process's use of every core meanwhile (other work on the machine included). "
         f"Load average before the section: {_load(r.load_average_before)}, after it: "
-        f"{_load(r.runs[-1].load_average) if r.runs else '-'}.",
+        f"{_load(r.runs[-1].load_average) if r.runs else '-'}. Before each run a fixed pure-Python workload "
+        "(`bench/machine.py`, `python_speed_ms`) is timed: the `Python probe` column, the VM's speed at that moment.",
         "",
         *(f"- {label}: {description}" for label, description in r.servers.items()),
         "",
@@ -74,8 +75,8 @@ def _targets(r: StreamsResult) -> list[str]:
         "the relay's.",
         "",
         "| streams | server | all `done` | first-delta p99 / relay's | probes | KiB per stream | CPU per event / "
-        "relay's |",
-        "|---|---|---|---|---|---|---|",
+        "relay's | Python probe ms |",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for run in r.runs:
         if run.server == REFERENCE:
@@ -86,7 +87,7 @@ def _targets(r: StreamsResult) -> list[str]:
             f"| {_count(run)} | {run.server} | {_verdict(run.done == run.streams)} | "
             f"{delta or _ratio_verdict(delta_ratio, FIRST_DELTA_P99_TARGET_RATIO)} | {_verdict(_probes_met(run))} | "
             f"{run.kib_per_open_stream} ({_verdict(run.kib_per_open_stream <= MEMORY_PER_STREAM_TARGET_KIB)}) | "
-            f"{_ratio_verdict(cpu_ratio, CPU_PER_EVENT_TARGET_RATIO)} |"
+            f"{_ratio_verdict(cpu_ratio, CPU_PER_EVENT_TARGET_RATIO)} | {_probe_ms(run.python_probe_ms)} |"
         )
     tallies = _tallies(r)
     return lines + (["", *tallies] if tallies else [])
@@ -133,9 +134,14 @@ def _tallies(r: StreamsResult) -> list[str]:
             f"- {streams:,} streams through {server}, {len(runs)} runs: every target met in "
             f"{sum(_all_met(r, run) for run in runs)}; first-delta p99 / relay's "
             f"{', '.join('n/a' if ratio is None else str(ratio) for ratio in ratios)}; probes met in "
-            f"{sum(_probes_met(run) for run in runs)}."
+            f"{sum(_probes_met(run) for run in runs)}; Python probe "
+            f"{', '.join(_probe_ms(run.python_probe_ms) for run in runs)} ms."
         )
     return lines
+
+
+def _probe_ms(value: float | None) -> str:
+    return "-" if value is None else f"{value:,}"
 
 
 def _count(run: StreamRun) -> str:

@@ -25,6 +25,7 @@ import psutil
 import requests
 
 from bench import procs
+from bench.machine import python_speed_ms
 from bench.servers import Server
 from tests.helpers.processes import ROOT
 
@@ -72,6 +73,7 @@ class StreamRun:
     load_generator_cores: float
     machine_busy_percent: float  # every core, every process, over the load
     repeat: int | None = None  # which of the runs at this count (None: the only one)
+    python_probe_ms: float | None = None  # bench.machine.python_speed_ms just before the run: the VM's speed then
 
     def probe(self, path: str) -> ProbeFigures:
         return next(p for p in self.probes if p.path == path)
@@ -169,6 +171,7 @@ def _run(
     log_dir: Path,
 ) -> StreamRun:
     _wait_until_upstream_idle(upstream)
+    python_probe_ms = python_speed_ms()
     log_name = f"streams-{count}-{re.sub(r'[^A-Za-z0-9]+', '-', server_under_test.label).strip('-')}"
     if repeat is not None:
         log_name += f"-run{repeat}"
@@ -222,6 +225,7 @@ def _run(
         load_generator_cores=round(outcome["cpu_seconds"] / outcome["wall_seconds"], 2),
         machine_busy_percent=round(busy, 1),
         repeat=repeat,
+        python_probe_ms=python_probe_ms,
     )
 
 
