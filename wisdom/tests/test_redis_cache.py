@@ -72,14 +72,17 @@ def test_an_increment_is_one_command_that_keeps_the_keys_expiry(cache, prefix):
     with commands_on(prefix) as seen:
         assert cache.incr("count") == 2
         assert cache.incr("count", 5) == 7
+        assert cache.decr("count") == 6  # a message given back
 
-    assert [line.split()[0].upper() for line in seen] == ["EVALSHA", "EVALSHA"]
+    assert [line.split()[0].upper() for line in seen] == ["EVALSHA", "EVALSHA", "EVALSHA"]
     assert 0 < redis.Redis.from_url(REDIS_URL).ttl(f"{prefix}:1:count") <= 60
 
 
 def test_an_increment_of_a_missing_key_is_refused_and_creates_nothing(cache, prefix):
     with pytest.raises(ValueError, match="not found"):
         cache.incr("never-set")
+    with pytest.raises(ValueError, match="not found"):
+        cache.decr("never-set")
 
     assert redis.Redis.from_url(REDIS_URL).exists(f"{prefix}:1:never-set") == 0
 
