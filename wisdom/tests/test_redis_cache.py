@@ -49,8 +49,7 @@ def commands_on(prefix: str) -> Iterator[list[str]]:
 
     watcher = threading.Thread(target=watch, daemon=True)
     watcher.start()
-    assert started.wait(5)
-    redis.Redis.from_url(REDIS_URL).ping()  # MONITOR is in place once its own connection answered
+    assert started.wait(5)  # set once Redis has answered MONITOR
     yield seen
     redis.Redis.from_url(REDIS_URL).get(end_marker)
     watcher.join(5)
