@@ -407,9 +407,13 @@ class Handler(BaseHTTPRequestHandler):
             self._json(200, server.board.snapshot())
         elif path == "/__control" and method == "POST":
             try:
-                self._json(200, server.board.update(_json_object(body)))
+                switches = server.board.update(_json_object(body))
             except (ContractError, ValueError, TypeError) as e:
                 self._json(400, {"detail": str(e)})
+                return
+            if switches.get("fault") == "gzip_bomb":  # compressed now (seconds on a slow machine), not in the call
+                _gzip_bomb(switches["bomb_inflated_bytes"])
+            self._json(200, switches)
         elif path == "/__control" and method == "DELETE":
             self._json(200, server.board.clear())
         elif path == "/__requests" and method == "GET":
