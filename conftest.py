@@ -1,13 +1,18 @@
 """Fixtures shared by every app's tests."""
 
 import contextlib
+import uuid
+from collections.abc import Iterator
 
 import pytest
+import redis
 from rest_framework.test import APIClient
 
 from accounts.tests.factories import UserFactory
 from tests.helpers.auth import bearer
 from tests.helpers.constants import AGENTS_API_KEY, PASSWORD
+from tests.helpers.redis_monitor import REDIS_URL
+from wisdom.cache import forget_outage
 
 
 @pytest.fixture
@@ -220,3 +225,23 @@ def browser(tmp_path):
 
     with chromium(tmp_path) as driver:
         yield driver
+
+
+@pytest.fixture
+def redis_cache(settings) -> Iterator[str]:
+    """The default cache on the shared Redis (wisdom's backend), under a prefix of this test's own that is emptied
+    after it (never `cache.clear()`: that empties the whole database). Yields the prefix."""
+    prefix = f"wisdom-test-{uuid.uuid4().hex[:10]}"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "wisdom.redis_cache.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": prefix,
+            "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+        }
+    }
+    forget_outage()
+    yield prefix
+    raw = redis.Redis.from_url(REDIS_URL)
+    for key in raw.scan_iter(f"{prefix}:*"):
+        raw.delete(key)

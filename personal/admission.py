@@ -2,11 +2,11 @@
 
 Both are checked before the message is counted or upstream is asked, and refuse at once (never queue):
 - per user, per plan (PERSONAL_<PLAN>_TIER_CONCURRENT_STREAMS), across every process and replica: each open
-  stream holds one of the user's numbered place keys in the shared cache, taken with `cache.add` (atomic on
-  every Django backend: SET NX in Redis), so two racing streams can never both take the last place. A place is
-  a lease (PERSONAL_STREAM_LEASE_SECONDS) renewed while the stream relays, so a worker killed mid-stream
-  frees it when the lease runs out. Over the limit: 429 `stream_limit_exceeded`. A cache that is down fails
-  open, as the message limits do: the stream goes on uncounted.
+  stream holds a place in the shared cache (personal/stream_places.py), taken atomically, so two racing streams
+  can never both take the last one. A place is a lease (PERSONAL_STREAM_LEASE_SECONDS) renewed while the stream
+  relays, so a worker killed mid-stream frees it when the lease runs out. Over the limit: 429
+  `stream_limit_exceeded`. A cache that is down fails open, as the message limits do: the stream goes on
+  uncounted.
 - per worker process (PERSONAL_STREAM_CAPACITY): a count in memory. Past it: 503 `stream_capacity_reached` with
   Retry-After, so the client (or a balancer) tries a worker or replica with room.
 A place is freed when the stream ends however it ends (done, error, client gone, relay closed or collected);
@@ -21,10 +21,10 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 
 from accounts.models import Plan, User
 from personal.errors import StreamCapacityReached, StreamLimitExceeded
+from personal.stream_places import stream_places
 from wisdom.cache import cache_block
 
 logger = logging.getLogger(__name__)
@@ -41,21 +41,6 @@ def plan_stream_limit(*, plan: str) -> int | None:
         Plan.ENTERPRISE: settings.PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS,
     }
     return limits.get(plan, settings.PERSONAL_FREE_TIER_CONCURRENT_STREAMS)
-
-
-def _places_counted() -> int:
-    """How many place keys a user's count reads: the highest limit of any plan, so places taken under another
-    plan (before an upgrade or a downgrade) still count."""
-    limits = (
-        settings.PERSONAL_FREE_TIER_CONCURRENT_STREAMS,
-        settings.PERSONAL_PRO_TIER_CONCURRENT_STREAMS,
-        settings.PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS,
-    )
-    return max((limit for limit in limits if limit is not None), default=0)
-
-
-def _place_key(user_id: str, place: int) -> str:
-    return f"personal:streams:{user_id}:{place}"
 
 
 # --- per worker process ------------------------------------------------------------------------------------
@@ -101,28 +86,15 @@ class StreamUse:
     limit: int | None
 
 
-def _take_place(user_id: str, *, limit: int, places: int, token: str, lease: float) -> str | None:
-    """The key of the place taken, or None when the user's open streams already fill the limit."""
-    keys = [_place_key(user_id, place) for place in range(max(places, limit))]
-    held = cache.get_many(keys)
-    if len(held) >= limit:
-        return None
-    for key in keys[:limit]:  # only the first `limit` places are ever taken: at most `limit` can be held at once
-        if key not in held and cache.add(key, token, timeout=lease):
-            return key
-    return None  # every free place was taken meanwhile by a racing stream
-
-
 def stream_use(*, user: User) -> StreamUse:
     """The user's open streams, as the next stream's admission counts them."""
     limit = plan_stream_limit(plan=user.plan)
     if limit is None:
         return StreamUse(open=None, limit=None)
-    keys = [_place_key(str(user.pk), place) for place in range(max(_places_counted(), limit))]
     opened = None
     with cache_block("counting open streams") as available:
         if available:
-            opened = len(cache.get_many(keys))
+            opened = stream_places().count(str(user.pk))
     return StreamUse(open=opened, limit=limit)
 
 
@@ -134,24 +106,30 @@ class Admission:
     """One stream's places: in this worker, and (when its plan has a limit and the cache answered) the user's."""
 
     worker_token: str
-    place_key: str | None = None
+    place: str | None = None
     place_token: str = ""
+    place_limit: int = 0
     renewed_at: float = field(default_factory=time.monotonic)
     freed: bool = False
 
     def renew_when_due(self) -> None:
         """Extends the user's place while the stream lives: at most every third of the lease."""
         now = time.monotonic()
-        if self.freed or self.place_key is None or now - self.renewed_at < settings.PERSONAL_STREAM_LEASE_SECONDS / 3:
+        if self.freed or self.place is None or now - self.renewed_at < settings.PERSONAL_STREAM_LEASE_SECONDS / 3:
             return
         self.renewed_at = now
         with cache_block("renewing a stream's place") as available:
             if not available:
                 return
-            lease = settings.PERSONAL_STREAM_LEASE_SECONDS
-            # One round trip: the place is only someone else's if this stream stalled past its whole lease; it
-            # then runs uncounted (fails open) and `free` leaves the other's place alone (it checks the token).
-            if not cache.touch(self.place_key, lease) and not cache.add(self.place_key, self.place_token, lease):
+            # The place is only lost if this stream stalled past its whole lease and the user's other streams
+            # then filled the limit; it runs on uncounted (fails open), and `free` leaves their places alone.
+            held = stream_places().renew(
+                self.place,
+                token=self.place_token,
+                limit=self.place_limit,
+                lease=settings.PERSONAL_STREAM_LEASE_SECONDS,
+            )
+            if not held:
                 logger.warning("a stream's place lapsed and was taken by another stream")
 
     def free(self) -> None:
@@ -160,11 +138,11 @@ class Admission:
             return
         self.freed = True
         worker_streams.free(self.worker_token)
-        if self.place_key is None:
+        if self.place is None:
             return
         with cache_block("freeing a stream's place") as available:
-            if available and cache.get(self.place_key) == self.place_token:
-                cache.delete(self.place_key)
+            if available:
+                stream_places().free(self.place, token=self.place_token)
 
 
 def stream_admit(*, user: User) -> Admission:
@@ -177,26 +155,22 @@ def stream_admit(*, user: User) -> Admission:
     if limit is None:
         return admission
     token = uuid.uuid4().hex
-    place_key: str | None = None
+    place: str | None = None
     full = False
     try:
         with cache_block("stream admission") as available:
             if available:
-                place_key = _take_place(
-                    str(user.pk),
-                    limit=limit,
-                    places=_places_counted(),
-                    token=token,
-                    lease=settings.PERSONAL_STREAM_LEASE_SECONDS,
+                place = stream_places().take(
+                    str(user.pk), limit=limit, token=token, lease=settings.PERSONAL_STREAM_LEASE_SECONDS
                 )
-                full = place_key is None
+                full = place is None
     except BaseException:
         admission.free()
         raise
     if full:
         admission.free()
         raise StreamLimitExceeded(plan=user.plan, limit=limit)
-    admission.place_key, admission.place_token = place_key, token
+    admission.place, admission.place_token, admission.place_limit = place, token, limit
     return admission
 
 

@@ -25,7 +25,7 @@ class SharedClientRedisCacheClient(RedisCacheClient):
     def __init__(self, *args: Any, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self._clients: dict[int, Any] = {}
-        self._increments: dict[int, Any] = {}
+        self._scripts: dict[str, Any] = {}
 
     def get_client(self, key: Any = None, *, write: bool = False) -> Any:
         index = self._get_connection_pool_index(write)
@@ -34,14 +34,15 @@ class SharedClientRedisCacheClient(RedisCacheClient):
             client = self._clients.setdefault(index, self._client(connection_pool=self._get_connection_pool(write)))
         return client
 
-    def incr(self, key: Any, delta: int) -> int:
-        index = self._get_connection_pool_index(True)
-        script = self._increments.get(index)
+    def script(self, source: str) -> Any:
+        """The script, registered once per client: run by its digest (EVALSHA), loaded again if Redis forgot it."""
+        script = self._scripts.get(source)
         if script is None:
-            script = self._increments.setdefault(
-                index, self.get_client(key, write=True).register_script(_INCREMENT_EXISTING)
-            )
-        value = script(keys=[key], args=[delta])
+            script = self._scripts.setdefault(source, self.get_client(write=True).register_script(source))
+        return script
+
+    def incr(self, key: Any, delta: int) -> int:
+        value = self.script(_INCREMENT_EXISTING)(keys=[key], args=[delta])
         if value is None:
             raise ValueError(f"Key '{key}' not found.")
         return int(value)
@@ -51,6 +52,10 @@ class RedisCache(DjangoRedisCache):
     def __init__(self, server: Any, params: dict[str, Any]):
         super().__init__(server, params)
         self._class = SharedClientRedisCacheClient
+
+    def run_script(self, source: str, *, keys: list[str], args: list[Any]) -> Any:
+        """Runs a Lua script in one round trip, on these cache keys (given the cache's prefix and version)."""
+        return self._cache.script(source)(keys=[self.make_and_validate_key(key) for key in keys], args=args)
 
     def validate_key(self, key: str) -> None:
         """No check: the keys' length and characters only matter to memcached."""

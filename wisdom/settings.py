@@ -311,7 +311,7 @@ for _var, _limit in (
     ("PERSONAL_PRO_TIER_CONCURRENT_STREAMS", PERSONAL_PRO_TIER_CONCURRENT_STREAMS),
     ("PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS", PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS),
 ):
-    if (_limit or 0) > 1000:  # each place is a cache key of its own (personal/admission.py)
+    if (_limit or 0) > 1000:  # on a cache other than Redis each place is a key of its own (personal/stream_places.py)
         raise SettingError(f"Setting {_var} must be at most 1000 (empty: no limit)")
 
 # --- HTTP: limits, CORS, security ---------------------------------------------------------

@@ -1,7 +1,5 @@
 """A deleted account's failed-login counters go with it: the same email, signed up again, is not locked out by the
-failures of the account before. On the in-process cache and on a real Redis (db 10, a key prefix of this run)."""
-
-import uuid
+failures of the account before. On the in-process cache and on a real Redis (a key prefix of this test's own)."""
 
 import pytest
 from django.core.cache import cache
@@ -12,7 +10,6 @@ from accounts.tests.factories import UserFactory
 from tests.helpers.constants import PASSWORD
 
 ADDRESS = "203.0.113.9"
-REDIS_URL = "redis://127.0.0.1:6379/10"
 
 
 @pytest.fixture(params=["locmem", "redis"])
@@ -26,20 +23,8 @@ def counters_cache(request, settings):
         yield
         cache.clear()
         return
-    prefix = f"lifecycle-b-test-{uuid.uuid4().hex}"
-    settings.CACHES = {
-        "default": {
-            "BACKEND": "wisdom.redis_cache.RedisCache",
-            "LOCATION": REDIS_URL,
-            "KEY_PREFIX": prefix,
-            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
-        }
-    }
+    request.getfixturevalue("redis_cache")  # a prefix of this test's own, emptied after it
     yield
-    client = cache._cache.get_client(write=True)  # only this run's keys: the shared Redis is never flushed
-    keys = list(client.scan_iter(match=f"{prefix}:*"))
-    if keys:
-        client.delete(*keys)
 
 
 def _login(email: str) -> int:

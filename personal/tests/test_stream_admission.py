@@ -25,15 +25,18 @@ pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("connection_kept_op
 URL = "/personal/entities/ada/messages"
 
 
-@pytest.fixture(autouse=True)
-def stream_limits(settings):
-    cache.clear()
+@pytest.fixture(autouse=True, params=["place keys in locmem", "a sorted set in Redis"])
+def stream_limits(request, settings):
+    """Every test with each book of places: the one for any Django cache and Redis' own."""
+    if request.param == "a sorted set in Redis":
+        request.getfixturevalue("redis_cache")  # emptied after the test
+    else:
+        cache.clear()
     settings.PERSONAL_FREE_TIER_CONCURRENT_STREAMS = 2
     settings.PERSONAL_PRO_TIER_CONCURRENT_STREAMS = 3
     settings.PERSONAL_ENTERPRISE_TIER_CONCURRENT_STREAMS = None
     settings.PERSONAL_STREAM_KEEPALIVE_SECONDS = 0.1
     yield
-    cache.clear()
     assert admission.worker_streams.count() == 0  # every test ends every stream it opened
 
 
@@ -211,7 +214,7 @@ def test_a_place_its_worker_never_freed_lapses_after_the_lease(user, settings):
     time.sleep(1.5)
     after = admission.stream_admit(user=user)
 
-    assert after.place_key is not None
+    assert after.place is not None
     for place in (*abandoned, after):
         place.free()
 

@@ -1,14 +1,13 @@
 """wisdom.redis_cache against the real Redis: one client per pool, an increment in one command that never creates a
 missing key, and what Django's backend answers otherwise unchanged."""
 
-import threading
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 
 import pytest
 import redis
 
+from tests.helpers.redis_monitor import commands_on
 from wisdom.redis_cache import RedisCache
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
@@ -26,34 +25,6 @@ def prefix() -> Iterator[str]:
 @pytest.fixture
 def cache(prefix) -> RedisCache:
     return RedisCache(REDIS_URL, {"KEY_PREFIX": prefix, "OPTIONS": {"socket_timeout": 2, "socket_connect_timeout": 2}})
-
-
-@contextmanager
-def commands_on(prefix: str) -> Iterator[list[str]]:
-    """Every command a client sends on a key under `prefix` meanwhile, as MONITOR reports it (not those a script
-    runs inside Redis, which MONITOR reports too)."""
-    seen: list[str] = []
-    end_marker = f"{prefix}:end-{uuid.uuid4().hex}"
-    raw = redis.Redis.from_url(REDIS_URL)
-    started = threading.Event()
-
-    def watch() -> None:
-        with raw.monitor() as monitor:
-            started.set()
-            for command in monitor.listen():
-                line = command["command"]
-                if end_marker in line:
-                    return
-                if prefix in line and command.get("client_type") != "lua":
-                    seen.append(line)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    assert started.wait(5)  # set once Redis has answered MONITOR
-    yield seen
-    redis.Redis.from_url(REDIS_URL).get(end_marker)
-    watcher.join(5)
-    assert not watcher.is_alive()
 
 
 def test_every_call_goes_through_one_client_on_one_pool(cache):
