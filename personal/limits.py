@@ -23,6 +23,7 @@ from django.core.cache import cache
 from accounts.models import Plan, User
 from personal.errors import MessageQuotaExceeded
 from wisdom.cache import cache_block
+from wisdom.redis_cache import default_redis
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,20 +157,15 @@ def _take(
     user_id: str, limits: dict[Window, int], *, now: float
 ) -> tuple[MessageAllowance, tuple[MessageAllowance, WindowUse, int] | None]:
     current = {window: int(now // window.bucket_seconds) for window in limits}
-    tickets = {}
-    try:
-        for window, bucket in current.items():
-            tickets[window] = _increment(window.key(user_id, bucket), ttl=window.seconds + 2 * window.bucket_seconds)
-        # Read after counting this one: of two racing messages, the later reads the earlier's place.
-        keys = {
-            window: {b: window.key(user_id, b) for b in range(bucket - window.buckets, bucket + 2) if b != bucket}
-            for window, bucket in current.items()
-        }
-        others = cache.get_many([key for per_window in keys.values() for key in per_window.values()])
-    except BaseException:
-        for window in tickets:
-            _decrement(window.key(user_id, current[window]))
-        raise
+    keys = {
+        window: {b: window.key(user_id, b) for b in range(bucket - window.buckets, bucket + 2) if b != bucket}
+        for window, bucket in current.items()
+    }
+    counts, others = _count_and_read(
+        {window.key(user_id, bucket): window.seconds + 2 * window.bucket_seconds for window, bucket in current.items()},
+        [key for per_window in keys.values() for key in per_window.values()],
+    )
+    tickets = {window: counts[window.key(user_id, bucket)] for window, bucket in current.items()}
     uses, over = [], []
     for window, limit in limits.items():
         per_bucket = {b: int(others.get(key) or 0) for b, key in keys[window].items()}
@@ -203,6 +199,44 @@ def _seconds_until_freed(window: Window, per_bucket: dict[int, int], places: int
             leaves_at = (bucket + window.buckets + 1) * window.bucket_seconds  # the bucket's end plus the window
             return max(math.ceil(leaves_at - now), 1)
     return 0
+
+
+# KEYS: the buckets to count this message in, then the buckets to read; ARGV: how many to count, then each one's
+# time to live. The counts after this message, then the others' (nil for an empty bucket): one round trip.
+_COUNT_AND_READ = """
+local counted = tonumber(ARGV[1])
+local counts = {}
+for i = 1, counted do
+    counts[i] = redis.call('INCR', KEYS[i])
+    if counts[i] == 1 then redis.call('EXPIRE', KEYS[i], ARGV[i + 1]) end
+end
+local others = {}
+if #KEYS > counted then others = redis.call('MGET', unpack(KEYS, counted + 1)) end
+return {counts, others}
+"""
+
+
+def _count_and_read(counted: dict[str, int], read: list[str]) -> tuple[dict[str, int], dict[str, int]]:
+    """Counts this message in each bucket of `counted` (its time to live in seconds), then reads the buckets of
+    `read`: the counts after this message, and the buckets read that hold any. Read after counting, so of two
+    racing messages the later reads the earlier's place. Any error leaves nothing counted that it could undo."""
+    redis = default_redis()
+    if redis is not None:
+        ttls = list(counted.values())
+        counts, found = redis.run_script(_COUNT_AND_READ, keys=[*counted, *read], args=[len(counted), *ttls])
+        return (
+            {key: int(count) for key, count in zip(counted, counts, strict=True)},
+            {key: int(value) for key, value in zip(read, found, strict=True) if value is not None},
+        )
+    tickets: dict[str, int] = {}
+    try:
+        for key, ttl in counted.items():
+            tickets[key] = _increment(key, ttl=ttl)
+        return tickets, cache.get_many(read)
+    except BaseException:
+        for key in tickets:
+            _decrement(key)
+        raise
 
 
 def _increment(key: str, *, ttl: int) -> int:

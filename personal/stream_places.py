@@ -14,9 +14,9 @@ chosen by the cache backend, with the same answers:
 from typing import Protocol
 
 from django.conf import settings
-from django.core.cache import cache, caches
+from django.core.cache import cache
 
-from wisdom.redis_cache import RedisCache
+from wisdom.redis_cache import RedisCache, default_redis
 
 
 class StreamPlaces(Protocol):
@@ -35,7 +35,7 @@ class StreamPlaces(Protocol):
 
 def stream_places() -> StreamPlaces:
     """The book for the configured cache."""
-    return REDIS_STREAM_SET if isinstance(caches["default"], RedisCache) else PLACE_KEYS
+    return PLACE_KEYS if default_redis() is None else REDIS_STREAM_SET
 
 
 # --- Redis: a sorted set per user -------------------------------------------------------------------------
@@ -87,8 +87,8 @@ class RedisStreamSet:
 
 
 def _redis() -> RedisCache:
-    backend = caches["default"]
-    assert isinstance(backend, RedisCache)
+    backend = default_redis()
+    assert backend is not None, "the sorted set is only chosen on wisdom's Redis cache"
     return backend
 
 

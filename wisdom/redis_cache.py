@@ -9,6 +9,7 @@ addresses select this backend (wisdom/settings.py).
 
 from typing import Any
 
+from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache as DjangoRedisCache
 from django.core.cache.backends.redis import RedisCacheClient
 
@@ -59,3 +60,9 @@ class RedisCache(DjangoRedisCache):
 
     def validate_key(self, key: str) -> None:
         """No check: the keys' length and characters only matter to memcached."""
+
+
+def default_redis() -> RedisCache | None:
+    """The default cache when it is this backend (what only Redis can do, a script, is done there); else None."""
+    backend = caches["default"]
+    return backend if isinstance(backend, RedisCache) else None

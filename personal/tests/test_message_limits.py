@@ -9,11 +9,13 @@ import re
 import time
 
 import pytest
+import redis
 
 from accounts.tests.factories import UserFactory
 from personal import limits
 from personal.tests.sse import hang_up, names, parse_events
 from tests.helpers.auth import bearer
+from tests.helpers.redis_monitor import REDIS_URL, commands_on
 from wisdom.cache import forget_outage
 
 pytestmark = pytest.mark.django_db
@@ -21,8 +23,11 @@ pytestmark = pytest.mark.django_db
 URL = "/personal/entities/ada/messages"
 
 
-@pytest.fixture
-def small_limits(settings):
+@pytest.fixture(params=["locmem", "redis"])
+def small_limits(request, settings):
+    """Limits small enough to reach, counted in the cache the parameter names (Redis: one script per message)."""
+    if request.param == "redis":
+        request.getfixturevalue("redis_cache")  # a prefix of this test's own, emptied after it
     settings.PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE = 3
     settings.PERSONAL_FREE_TIER_MESSAGES_PER_DAY = 200
     settings.PERSONAL_PRO_TIER_MESSAGES_PER_MINUTE = 5
@@ -215,3 +220,22 @@ def test_a_message_leaves_the_minute_window_after_a_minute(user, small_limits, m
 
     assert limits.message_take(user=user).headers()["RateLimit"].startswith('"minute";r=2;')  # all three left
     assert 60 <= retry_after <= 65
+
+
+def test_on_redis_a_message_is_counted_and_its_windows_read_in_one_command(user, settings, redis_cache):
+    settings.PERSONAL_FREE_TIER_MESSAGES_PER_MINUTE = 3
+    settings.PERSONAL_FREE_TIER_MESSAGES_PER_DAY = 200
+    limits.message_give_back(allowance=limits.message_take(user=user))  # the script is loaded on first use
+
+    with commands_on(redis_cache) as seen:
+        allowance = limits.message_take(user=user)
+        limits.message_take(user=user)
+
+    assert [line.split()[0].upper() for line in seen] == ["EVALSHA", "EVALSHA"]
+    assert allowance.headers()["RateLimit"].startswith('"minute";r=2;t=')
+    assert ', "day";r=199;t=' in allowance.headers()["RateLimit"]
+    raw = redis.Redis.from_url(REDIS_URL)
+    buckets = {key: (int(raw.get(key)), raw.ttl(key)) for key in raw.scan_iter(f"{redis_cache}:*personal:messages:*")}
+    assert sorted(count for count, _ in buckets.values()) == [2, 2]  # the minute's bucket and the day's
+    assert sorted(0 < ttl <= 86_400 + 3_600 for _, ttl in buckets.values()) == [True, True]
+    assert min(ttl for _, ttl in buckets.values()) <= 70  # the minute's bucket lives a minute and two buckets
