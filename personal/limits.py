@@ -157,26 +157,26 @@ def _take(
     user_id: str, limits: dict[Window, int], *, now: float
 ) -> tuple[MessageAllowance, tuple[MessageAllowance, WindowUse, int] | None]:
     current = {window: int(now // window.bucket_seconds) for window in limits}
+    counted = {window: window.key(user_id, bucket) for window, bucket in current.items()}
     keys = {
         window: {b: window.key(user_id, b) for b in range(bucket - window.buckets, bucket + 2) if b != bucket}
         for window, bucket in current.items()
     }
     counts, others = _count_and_read(
-        {window.key(user_id, bucket): window.seconds + 2 * window.bucket_seconds for window, bucket in current.items()},
+        {counted[window]: window.seconds + 2 * window.bucket_seconds for window in limits},
         [key for per_window in keys.values() for key in per_window.values()],
     )
-    tickets = {window: counts[window.key(user_id, bucket)] for window, bucket in current.items()}
     uses, over = [], []
     for window, limit in limits.items():
         per_bucket = {b: int(others.get(key) or 0) for b, key in keys[window].items()}
-        per_bucket[current[window]] = tickets[window]
+        per_bucket[current[window]] = counts[counted[window]]
         used = sum(per_bucket.values())
         use = WindowUse(
             window=window,
             limit=limit,
             used=used,
             reset_seconds=_seconds_until_freed(window, per_bucket, 1, now),
-            bucket_key=window.key(user_id, current[window]),
+            bucket_key=counted[window],
         )
         uses.append(use)
         if used > limit:

@@ -35,7 +35,8 @@ class StreamPlaces(Protocol):
 
 def stream_places() -> StreamPlaces:
     """The book for the configured cache."""
-    return PLACE_KEYS if default_redis() is None else REDIS_STREAM_SET
+    redis = default_redis()
+    return PLACE_KEYS if redis is None else RedisStreamSet(redis)
 
 
 # --- Redis: a sorted set per user -------------------------------------------------------------------------
@@ -72,24 +73,23 @@ def _set_key(user_id: str) -> str:
 
 
 class RedisStreamSet:
+    __slots__ = ("_redis",)
+
+    def __init__(self, redis: RedisCache):
+        self._redis = redis
+
     def take(self, user_id: str, *, limit: int, token: str, lease: float) -> str | None:
         place = _set_key(user_id)
         return place if self.renew(place, token=token, limit=limit, lease=lease) else None
 
     def renew(self, place: str, *, token: str, limit: int, lease: float) -> bool:
-        return bool(_redis().run_script(_HOLD, keys=[place], args=[token, limit, max(1, round(lease * 1000))]))
+        return bool(self._redis.run_script(_HOLD, keys=[place], args=[token, limit, max(1, round(lease * 1000))]))
 
     def free(self, place: str, *, token: str) -> None:
-        _redis().run_script(_FREE, keys=[place], args=[token])
+        self._redis.run_script(_FREE, keys=[place], args=[token])
 
     def count(self, user_id: str) -> int:
-        return int(_redis().run_script(_COUNT, keys=[_set_key(user_id)], args=[]))
-
-
-def _redis() -> RedisCache:
-    backend = default_redis()
-    assert backend is not None, "the sorted set is only chosen on wisdom's Redis cache"
-    return backend
+        return int(self._redis.run_script(_COUNT, keys=[_set_key(user_id)], args=[]))
 
 
 # --- any Django cache: numbered place keys -----------------------------------------------------------------
@@ -136,5 +136,4 @@ class PlaceKeys:
         return len(cache.get_many(_place_keys(user_id)))
 
 
-REDIS_STREAM_SET = RedisStreamSet()
 PLACE_KEYS = PlaceKeys()

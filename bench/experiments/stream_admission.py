@@ -68,7 +68,7 @@ wall, cpu = timed(lambda: cache.get("nothing-here"))
 print(f"one cache.get: wall {wall:.0f} us, CPU {cpu:.0f} us")
 for limit in (2, 5, 100, 1000):
     keys_wall, keys_cpu = one_stream(stream_places.PLACE_KEYS, limit)
-    set_wall, set_cpu = one_stream(stream_places.REDIS_STREAM_SET, limit)
+    set_wall, set_cpu = one_stream(stream_places.stream_places(), limit)  # CACHE_URL is Redis
     print(
         f"limit {limit:>4}: place keys wall {keys_wall:.0f} us, CPU {keys_cpu:.0f} us | "
         f"sorted set wall {set_wall:.0f} us, CPU {set_cpu:.0f} us"

@@ -12,7 +12,7 @@ import redis
 from accounts.models import Plan
 from personal import admission
 from personal.errors import StreamLimitExceeded
-from personal.stream_places import PLACE_KEYS, REDIS_STREAM_SET, stream_places
+from personal.stream_places import PLACE_KEYS, RedisStreamSet, stream_places
 from tests.helpers.redis_monitor import REDIS_URL, commands_on
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +28,7 @@ def stream_limits(settings):
 
 
 def test_wisdoms_redis_cache_keeps_places_in_a_sorted_set_and_any_other_cache_in_keys(redis_cache, settings):
-    assert stream_places() is REDIS_STREAM_SET
+    assert isinstance(stream_places(), RedisStreamSet)
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     assert stream_places() is PLACE_KEYS
 

@@ -7,10 +7,8 @@ from collections.abc import Iterator
 import pytest
 import redis
 
-from tests.helpers.redis_monitor import commands_on
+from tests.helpers.redis_monitor import REDIS_URL, commands_on
 from wisdom.redis_cache import RedisCache
-
-REDIS_URL = "redis://127.0.0.1:6379/0"
 
 
 @pytest.fixture
